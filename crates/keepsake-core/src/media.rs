@@ -54,11 +54,11 @@ pub fn is_sidecar(name: &str) -> bool {
 }
 
 pub const IMAGE_EXTENSIONS: &[&str] = &[
-    ".3fr", ".ari", ".arw", ".avif", ".bmp", ".cap", ".cin", ".cr2", ".cr3", ".crw", ".dcr", ".dng",
-    ".erf", ".fff", ".gif", ".heic", ".heif", ".hif", ".iiq", ".insp", ".jp2", ".jpe", ".jpeg",
-    ".jpg", ".jxl", ".k25", ".kdc", ".mpo", ".mrw", ".nef", ".nrw", ".orf", ".ori", ".pef", ".png",
-    ".psd", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".svg", ".tif", ".tiff", ".webp",
-    ".x3f",
+    ".3fr", ".ari", ".arw", ".avif", ".bmp", ".cap", ".cin", ".cr2", ".cr3", ".crw", ".dcr",
+    ".dng", ".erf", ".fff", ".gif", ".heic", ".heif", ".hif", ".iiq", ".insp", ".jp2", ".jpe",
+    ".jpeg", ".jpg", ".jxl", ".k25", ".kdc", ".mpo", ".mrw", ".nef", ".nrw", ".orf", ".ori",
+    ".pef", ".png", ".psd", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".svg", ".tif",
+    ".tiff", ".webp", ".x3f",
 ];
 
 pub const VIDEO_EXTENSIONS: &[&str] = &[
@@ -104,8 +104,14 @@ mod tests {
 
     #[test]
     fn type_comes_from_the_extension_in_any_case() {
-        assert_eq!(AssetType::from_file_name("IMG_0001.JPG"), Some(AssetType::Image));
-        assert_eq!(AssetType::from_file_name("dir/clip.MoV"), Some(AssetType::Video));
+        assert_eq!(
+            AssetType::from_file_name("IMG_0001.JPG"),
+            Some(AssetType::Image)
+        );
+        assert_eq!(
+            AssetType::from_file_name("dir/clip.MoV"),
+            Some(AssetType::Video)
+        );
         assert_eq!(AssetType::from_file_name("notes.txt"), None);
         assert_eq!(AssetType::from_file_name("no-extension"), None);
         assert!(is_sidecar("a.jpg.XMP"));

@@ -213,7 +213,10 @@ impl Permission {
 
     /// Looks a permission up by its wire name.
     pub fn parse(name: &str) -> Option<Permission> {
-        ALL_PERMISSIONS.iter().find(|p| **p == name).map(|p| Permission(p))
+        ALL_PERMISSIONS
+            .iter()
+            .find(|p| **p == name)
+            .map(|p| Permission(p))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -229,7 +232,9 @@ impl std::fmt::Display for Permission {
 
 /// Whether a granted set covers `needed`. `all` covers everything.
 pub fn grants(granted: &[Permission], needed: Permission) -> bool {
-    granted.iter().any(|p| *p == Permission::ALL || *p == needed)
+    granted
+        .iter()
+        .any(|p| *p == Permission::ALL || *p == needed)
 }
 
 /// Whether every permission in `requested` is covered by `granted`: a key can
@@ -238,7 +243,9 @@ pub fn is_subset(requested: &[Permission], granted: &[Permission]) -> bool {
     if granted.contains(&Permission::ALL) {
         return true;
     }
-    requested.iter().all(|p| *p != Permission::ALL && granted.contains(p))
+    requested
+        .iter()
+        .all(|p| *p != Permission::ALL && granted.contains(p))
 }
 
 #[cfg(test)]
@@ -260,7 +267,11 @@ mod tests {
 
     #[test]
     fn every_named_constant_is_a_known_permission() {
-        for p in [Permission::ASSET_UPLOAD, Permission::ALBUM_ASSET_CREATE, Permission::ADMIN_USER_DELETE] {
+        for p in [
+            Permission::ASSET_UPLOAD,
+            Permission::ALBUM_ASSET_CREATE,
+            Permission::ADMIN_USER_DELETE,
+        ] {
             assert_eq!(Permission::parse(p.as_str()), Some(p));
         }
         assert_eq!(Permission::parse("asset.fly"), None);

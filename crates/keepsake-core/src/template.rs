@@ -9,15 +9,31 @@ use crate::Timestamp;
 pub const DEFAULT_TEMPLATE: &str = "{{y}}/{{y}}-{{MM}}-{{dd}}/{{filename}}";
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 /// Renders `template` for one asset into a relative path under `library/<user_dir>/`.
 ///
 /// Every path segment is sanitised so that no input (a file name with `..`, a
 /// slash, control characters) can escape the user's folder.
-pub fn render(template: &str, user_dir: &str, taken: Timestamp, file_name: &str, asset_id: &str) -> String {
+pub fn render(
+    template: &str,
+    user_dir: &str,
+    taken: Timestamp,
+    file_name: &str,
+    asset_id: &str,
+) -> String {
     let c = taken.civil();
     let base_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     let mut out = template.to_string();
@@ -29,13 +45,20 @@ pub fn render(template: &str, user_dir: &str, taken: Timestamp, file_name: &str,
         ("{{dd}}", format!("{:02}", c.day)),
         ("{{filename}}", base_name.to_string()),
         ("{{assetId}}", asset_id.to_string()),
-        ("{{ext}}", crate::media::extension(base_name).unwrap_or_default()),
+        (
+            "{{ext}}",
+            crate::media::extension(base_name).unwrap_or_default(),
+        ),
     ];
     for (token, value) in pairs {
         out = out.replace(token, &value);
     }
     let mut segments = vec!["library".to_string(), sanitize_segment(user_dir)];
-    segments.extend(out.split('/').filter(|s| !s.is_empty()).map(sanitize_segment));
+    segments.extend(
+        out.split('/')
+            .filter(|s| !s.is_empty())
+            .map(sanitize_segment),
+    );
     segments.join("/")
 }
 
@@ -85,8 +108,14 @@ mod tests {
     fn hostile_names_cannot_escape_the_user_folder() {
         let t = Timestamp(0);
         assert_eq!(render("{{filename}}", "..", t, "..", "x"), "library/_/_");
-        assert_eq!(render("{{filename}}", "u", t, "a\\..\\b.jpg", "x"), "library/u/b.jpg");
-        assert_eq!(render("{{filename}}", "u", t, "x\u{0}y.jpg", "x"), "library/u/x_y.jpg");
+        assert_eq!(
+            render("{{filename}}", "u", t, "a\\..\\b.jpg", "x"),
+            "library/u/b.jpg"
+        );
+        assert_eq!(
+            render("{{filename}}", "u", t, "x\u{0}y.jpg", "x"),
+            "library/u/x_y.jpg"
+        );
     }
 
     #[test]

@@ -56,14 +56,33 @@ impl Timestamp {
     /// The first instant of this timestamp's UTC month: the timeline bucket key.
     pub fn month_start(self) -> Timestamp {
         let c = self.civil();
-        Timestamp::from_civil(Civil { day: 1, hour: 0, minute: 0, second: 0, millis: 0, ..c })
+        Timestamp::from_civil(Civil {
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            millis: 0,
+            ..c
+        })
     }
 
     /// The first instant of the month after this one.
     pub fn next_month_start(self) -> Timestamp {
         let c = self.civil();
-        let (year, month) = if c.month == 12 { (c.year + 1, 1) } else { (c.year, c.month + 1) };
-        Timestamp::from_civil(Civil { year, month, day: 1, hour: 0, minute: 0, second: 0, millis: 0 })
+        let (year, month) = if c.month == 12 {
+            (c.year + 1, 1)
+        } else {
+            (c.year, c.month + 1)
+        };
+        Timestamp::from_civil(Civil {
+            year,
+            month,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            millis: 0,
+        })
     }
 
     /// ISO 8601 in UTC with milliseconds, as Immich's JSON dates look: `2019-07-12T18:15:12.000Z`.
@@ -78,11 +97,21 @@ impl Timestamp {
     /// Parses ISO 8601 / RFC 3339 date-times as clients send them: `Z` or `±hh:mm`
     /// offsets, optional fractions, or no offset at all (read as UTC), or a bare date.
     pub fn parse_iso(text: &str) -> Option<Timestamp> {
+        Timestamp::parse_iso_with_offset(text).map(|(t, _)| t)
+    }
+
+    /// Like [`Timestamp::parse_iso`], also returning the offset east of UTC in
+    /// minutes when the text carried one (`Z` counts as 0).
+    pub fn parse_iso_with_offset(text: &str) -> Option<(Timestamp, Option<i32>)> {
         let text = text.trim();
         let bytes = text.as_bytes();
         let num = |range: std::ops::Range<usize>| -> Option<i64> {
             let s = text.get(range)?;
-            if s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
+            if s.bytes().all(|b| b.is_ascii_digit()) {
+                s.parse().ok()
+            } else {
+                None
+            }
         };
         if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
             return None;
@@ -93,18 +122,32 @@ impl Timestamp {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;
         }
-        let mut civil = Civil { year, month, day, hour: 0, minute: 0, second: 0, millis: 0 };
+        let mut civil = Civil {
+            year,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            millis: 0,
+        };
         let mut rest = &text[10..];
         if rest.is_empty() {
-            return Some(Timestamp::from_civil(civil));
+            return Some((Timestamp::from_civil(civil), None));
         }
-        if !(rest.starts_with('T') || rest.starts_with(' ') || rest.starts_with('t')) || rest.len() < 6 {
+        if !(rest.starts_with('T') || rest.starts_with(' ') || rest.starts_with('t'))
+            || rest.len() < 6
+        {
             return None;
         }
         let time = &rest[1..];
         let tnum = |r: std::ops::Range<usize>| -> Option<u32> {
             let s = time.get(r)?;
-            if s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
+            if s.bytes().all(|b| b.is_ascii_digit()) {
+                s.parse().ok()
+            } else {
+                None
+            }
         };
         civil.hour = tnum(0..2)?;
         if time.as_bytes().get(2) != Some(&b':') {
@@ -130,7 +173,8 @@ impl Timestamp {
         }
         let base = Timestamp::from_civil(civil).0;
         let offset_ms = match rest {
-            "" | "Z" | "z" => 0,
+            "" => return Some((Timestamp(base), None)),
+            "Z" | "z" => 0,
             _ => {
                 let sign = match rest.as_bytes()[0] {
                     b'+' => 1,
@@ -146,7 +190,10 @@ impl Timestamp {
                 sign * (hours * 3_600_000 + minutes * 60_000)
             }
         };
-        Some(Timestamp(base - offset_ms))
+        Some((
+            Timestamp(base - offset_ms),
+            Some((offset_ms / 60_000) as i32),
+        ))
     }
 }
 
@@ -198,9 +245,34 @@ mod tests {
         assert_eq!(t.0, 1_795_414_532_226);
         let shifted = Timestamp::parse_iso("2019-07-12T18:15:12+02:00").unwrap();
         assert_eq!(shifted.to_iso(), "2019-07-12T16:15:12.000Z");
-        assert_eq!(Timestamp::parse_iso("2019-07-12").unwrap().to_iso(), "2019-07-12T00:00:00.000Z");
-        assert_eq!(Timestamp::parse_iso("1969-12-31T23:59:59.5Z").unwrap().0, -500);
-        for bad in ["", "2019-13-01", "2019-02-30T00:00:00Z", "yesterday", "2019-07-12T25:00:00Z", "2019-07-12T10:00:00+5"] {
+        assert_eq!(
+            Timestamp::parse_iso_with_offset("2019-07-12T18:15:12-05:30")
+                .unwrap()
+                .1,
+            Some(-330)
+        );
+        assert_eq!(
+            Timestamp::parse_iso_with_offset("2019-07-12T18:15:12")
+                .unwrap()
+                .1,
+            None
+        );
+        assert_eq!(
+            Timestamp::parse_iso("2019-07-12").unwrap().to_iso(),
+            "2019-07-12T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::parse_iso("1969-12-31T23:59:59.5Z").unwrap().0,
+            -500
+        );
+        for bad in [
+            "",
+            "2019-13-01",
+            "2019-02-30T00:00:00Z",
+            "yesterday",
+            "2019-07-12T25:00:00Z",
+            "2019-07-12T10:00:00+5",
+        ] {
             assert_eq!(Timestamp::parse_iso(bad), None, "{bad}");
         }
     }

@@ -115,7 +115,10 @@ impl Db {
 
     pub async fn album_by_id(&self, id: &str) -> Result<Option<AlbumRecord>> {
         let sql = format!("{ALBUM_SELECT} WHERE al.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let mut album = album_from_row(&row)?;
         album.users = self.album_members(id).await?;
@@ -130,7 +133,14 @@ impl Db {
         .bind(album_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(AlbumMember { user_id: r.try_get("user_id")?, role: r.try_get("role")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(AlbumMember {
+                    user_id: r.try_get("user_id")?,
+                    role: r.try_get("role")?,
+                })
+            })
+            .collect()
     }
 
     /// The user's role in an album, or `None` when they have no access.
@@ -144,17 +154,26 @@ impl Db {
     }
 
     /// Albums the user can see, newest first.
-    pub async fn list_albums(&self, user_id: &str, filter: &AlbumFilter) -> Result<Vec<AlbumRecord>> {
+    pub async fn list_albums(
+        &self,
+        user_id: &str,
+        filter: &AlbumFilter,
+    ) -> Result<Vec<AlbumRecord>> {
         let mut params = vec![Param::Text(user_id.to_string())];
-        let mut clauses = vec!["EXISTS (SELECT 1 FROM album_users me WHERE me.album_id = al.id AND me.user_id = $1)".to_string()];
+        let mut clauses = vec![
+            "EXISTS (SELECT 1 FROM album_users me WHERE me.album_id = al.id AND me.user_id = $1)"
+                .to_string(),
+        ];
         match filter.is_owned {
             Some(true) => clauses.push("EXISTS (SELECT 1 FROM album_users o WHERE o.album_id = al.id AND o.user_id = $1 AND o.role = 'owner')".into()),
             Some(false) => clauses.push("NOT EXISTS (SELECT 1 FROM album_users o WHERE o.album_id = al.id AND o.user_id = $1 AND o.role = 'owner')".into()),
             None => {}
         }
         match filter.is_shared {
-            Some(true) => clauses.push("(SELECT COUNT(*) FROM album_users m WHERE m.album_id = al.id) > 1".into()),
-            Some(false) => clauses.push("(SELECT COUNT(*) FROM album_users m WHERE m.album_id = al.id) = 1".into()),
+            Some(true) => clauses
+                .push("(SELECT COUNT(*) FROM album_users m WHERE m.album_id = al.id) > 1".into()),
+            Some(false) => clauses
+                .push("(SELECT COUNT(*) FROM album_users m WHERE m.album_id = al.id) = 1".into()),
             None => {}
         }
         if let Some(a) = &filter.asset_id {
@@ -169,9 +188,15 @@ impl Db {
             params.push(Param::Text(i.clone()));
             clauses.push(format!("al.id = ${}", params.len()));
         }
-        let sql = format!("{ALBUM_SELECT} WHERE {} ORDER BY al.created_at DESC, al.id", clauses.join(" AND "));
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).fetch_all(&self.pool).await?;
-        let mut albums: Vec<AlbumRecord> = rows.iter().map(album_from_row).collect::<Result<_>>()?;
+        let sql = format!(
+            "{ALBUM_SELECT} WHERE {} ORDER BY al.created_at DESC, al.id",
+            clauses.join(" AND ")
+        );
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut albums: Vec<AlbumRecord> =
+            rows.iter().map(album_from_row).collect::<Result<_>>()?;
         for album in &mut albums {
             album.users = self.album_members(&album.id).await?;
         }
@@ -199,21 +224,32 @@ impl Db {
         }
         let sql = format!("UPDATE albums SET {} WHERE id = $1", sets.join(", "));
         let mut tx = self.begin_write().await?;
-        let n = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).execute(tx.conn()).await?.rows_affected();
+        let n = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(n > 0)
     }
 
     pub async fn delete_album(&self, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("DELETE FROM albums WHERE id = $1").bind(id).execute(tx.conn()).await?.rows_affected();
+        let n = sqlx::query("DELETE FROM albums WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(n > 0)
     }
 
     /// Adds assets (already checked by the caller); each id reports added or
     /// already there. The first added asset becomes the cover if there is none.
-    pub async fn add_album_assets(&self, album_id: &str, asset_ids: &[String]) -> Result<Vec<AddOutcome>> {
+    pub async fn add_album_assets(
+        &self,
+        album_id: &str,
+        asset_ids: &[String],
+    ) -> Result<Vec<AddOutcome>> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(asset_ids.len());
@@ -246,7 +282,11 @@ impl Db {
     }
 
     /// Removes assets from an album; each id reports whether it was there.
-    pub async fn remove_album_assets(&self, album_id: &str, asset_ids: &[String]) -> Result<Vec<bool>> {
+    pub async fn remove_album_assets(
+        &self,
+        album_id: &str,
+        asset_ids: &[String],
+    ) -> Result<Vec<bool>> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(asset_ids.len());
@@ -287,27 +327,49 @@ impl Db {
         .bind(now_ms())
         .execute(tx.conn())
         .await?;
-        sqlx::query("UPDATE albums SET updated_at = $2 WHERE id = $1").bind(album_id).bind(now_ms()).execute(tx.conn()).await?;
+        sqlx::query("UPDATE albums SET updated_at = $2 WHERE id = $1")
+            .bind(album_id)
+            .bind(now_ms())
+            .execute(tx.conn())
+            .await?;
         tx.commit().await
     }
 
     /// Removes a member (never the owner); false when they were not one.
     pub async fn remove_album_user(&self, album_id: &str, user_id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("DELETE FROM album_users WHERE album_id = $1 AND user_id = $2 AND role <> 'owner'")
-            .bind(album_id)
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "DELETE FROM album_users WHERE album_id = $1 AND user_id = $2 AND role <> 'owner'",
+        )
+        .bind(album_id)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
         tx.commit().await?;
         Ok(n > 0)
     }
 
     /// Counts for `GET /albums/statistics`: (owned, shared, not shared).
     pub async fn album_statistics(&self, user_id: &str) -> Result<(i64, i64, i64)> {
-        let owned = self.list_albums(user_id, &AlbumFilter { is_owned: Some(true), ..Default::default() }).await?;
-        let shared = self.list_albums(user_id, &AlbumFilter { is_shared: Some(true), ..Default::default() }).await?;
+        let owned = self
+            .list_albums(
+                user_id,
+                &AlbumFilter {
+                    is_owned: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let shared = self
+            .list_albums(
+                user_id,
+                &AlbumFilter {
+                    is_shared: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await?;
         let not_shared = owned.iter().filter(|a| a.users.len() == 1).count() as i64;
         Ok((owned.len() as i64, shared.len() as i64, not_shared))
     }

@@ -152,10 +152,16 @@ impl AssetFilter {
         let mut from = "assets a LEFT JOIN asset_exif e ON e.asset_id = a.id".to_string();
         if let Some(album) = &self.album_id {
             let n = push(params, Param::Text(album.clone()));
-            from.push_str(&format!(" JOIN album_assets aa ON aa.asset_id = a.id AND aa.album_id = {n}"));
+            from.push_str(&format!(
+                " JOIN album_assets aa ON aa.asset_id = a.id AND aa.album_id = {n}"
+            ));
         }
         if !self.owner_ids.is_empty() {
-            let list: Vec<String> = self.owner_ids.iter().map(|o| push(params, Param::Text(o.clone()))).collect();
+            let list: Vec<String> = self
+                .owner_ids
+                .iter()
+                .map(|o| push(params, Param::Text(o.clone())))
+                .collect();
             clauses.push(format!("a.owner_id IN ({})", list.join(", ")));
         } else if self.album_id.is_none() {
             clauses.push("1 = 0".to_string());
@@ -164,7 +170,10 @@ impl AssetFilter {
             if ids.is_empty() {
                 clauses.push("1 = 0".to_string());
             } else {
-                let list: Vec<String> = ids.iter().map(|o| push(params, Param::Text(o.clone()))).collect();
+                let list: Vec<String> = ids
+                    .iter()
+                    .map(|o| push(params, Param::Text(o.clone())))
+                    .collect();
                 clauses.push(format!("a.id IN ({})", list.join(", ")));
             }
         }
@@ -202,8 +211,10 @@ impl AssetFilter {
                 clauses.push(format!("{column} = {n}"));
             }
         }
-        let contains: [(&Option<String>, &str); 2] =
-            [(&self.file_name_contains, "a.original_file_name"), (&self.description_contains, "e.description")];
+        let contains: [(&Option<String>, &str); 2] = [
+            (&self.file_name_contains, "a.original_file_name"),
+            (&self.description_contains, "e.description"),
+        ];
         for (value, column) in contains {
             if let Some(v) = value {
                 let n = push(params, Param::Text(format!("%{}%", v.to_lowercase())));
@@ -279,11 +290,13 @@ pub const FILE_DELETE_QUEUE: &str = "backgroundTask";
 pub const FILE_DELETE_KIND: &str = "FileDelete";
 
 impl Db {
-    /// Records that `path` is about to be renamed into the store, before its asset row exists.
-    pub async fn add_pending_file(&self, path: &str) -> Result<()> {
+    /// Records that a file with `checksum` is about to be linked at `path`,
+    /// before its asset row exists.
+    pub async fn add_pending_file(&self, path: &str, checksum: &[u8]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO pending_files (path, created_at) VALUES ($1, $2) ON CONFLICT (path) DO NOTHING")
+        sqlx::query("INSERT INTO pending_files (path, checksum, created_at) VALUES ($1, $2, $3) ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum")
             .bind(path)
+            .bind(checksum.to_vec())
             .bind(now_ms())
             .execute(tx.conn())
             .await?;
@@ -292,25 +305,34 @@ impl Db {
 
     pub async fn remove_pending_file(&self, path: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM pending_files WHERE path = $1").bind(path).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM pending_files WHERE path = $1")
+            .bind(path)
+            .execute(tx.conn())
+            .await?;
         tx.commit().await
     }
 
-    /// Pending files that no asset owns: leftovers of a crash between rename and commit.
-    pub async fn orphaned_pending_files(&self) -> Result<Vec<String>> {
+    /// Pending files that no asset owns, with the checksum their content had:
+    /// leftovers of a crash between link and commit.
+    pub async fn orphaned_pending_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let rows = sqlx::query(
-            "SELECT p.path FROM pending_files p WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.original_path = p.path OR a.sidecar_path = p.path)",
+            "SELECT p.path, p.checksum FROM pending_files p WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.original_path = p.path OR a.sidecar_path = p.path) ORDER BY p.path",
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(r.try_get("path")?)).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("path")?, r.try_get("checksum")?)))
+            .collect()
     }
 
-    /// Forgets pending-file records whose files are owned or already removed.
+    /// Forgets the listed pending-file records, and every one whose file an asset now owns.
     pub async fn clear_pending_files(&self, paths: &[String]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for p in paths {
-            sqlx::query("DELETE FROM pending_files WHERE path = $1").bind(p).execute(tx.conn()).await?;
+            sqlx::query("DELETE FROM pending_files WHERE path = $1")
+                .bind(p.as_str())
+                .execute(tx.conn())
+                .await?;
         }
         sqlx::query("DELETE FROM pending_files WHERE EXISTS (SELECT 1 FROM assets a WHERE a.original_path = pending_files.path OR a.sidecar_path = pending_files.path)")
             .execute(tx.conn())
@@ -322,14 +344,20 @@ impl Db {
     /// enqueues `jobs`, all in one transaction. If the owner already has an asset
     /// with the same checksum, nothing is written and its id is returned.
     pub async fn insert_asset(&self, new: &NewAsset, jobs: &[NewJob]) -> Result<InsertOutcome> {
-        if let Some(existing) = self.asset_id_by_checksum(&new.owner_id, &new.checksum).await? {
+        if let Some(existing) = self
+            .asset_id_by_checksum(&new.owner_id, &new.checksum)
+            .await?
+        {
             return Ok(InsertOutcome::Duplicate(existing));
         }
         let result = self.try_insert_asset(new, jobs).await;
         match result {
             Err(e) if e.is_unique_violation() => {
                 // Lost a race with a concurrent upload of the same bytes.
-                match self.asset_id_by_checksum(&new.owner_id, &new.checksum).await? {
+                match self
+                    .asset_id_by_checksum(&new.owner_id, &new.checksum)
+                    .await?
+                {
                     Some(existing) => Ok(InsertOutcome::Duplicate(existing)),
                     None => Err(e),
                 }
@@ -389,7 +417,11 @@ impl Db {
         Ok(InsertOutcome::Created(new.id.clone()))
     }
 
-    pub async fn asset_id_by_checksum(&self, owner_id: &str, checksum: &[u8]) -> Result<Option<String>> {
+    pub async fn asset_id_by_checksum(
+        &self,
+        owner_id: &str,
+        checksum: &[u8],
+    ) -> Result<Option<String>> {
         let row = sqlx::query("SELECT id FROM assets WHERE owner_id = $1 AND checksum = $2")
             .bind(owner_id)
             .bind(checksum.to_vec())
@@ -399,7 +431,11 @@ impl Db {
     }
 
     /// For each checksum the owner already has: `(checksum, asset id, trashed?)`.
-    pub async fn assets_by_checksums(&self, owner_id: &str, checksums: &[Vec<u8>]) -> Result<Vec<(Vec<u8>, String, bool)>> {
+    pub async fn assets_by_checksums(
+        &self,
+        owner_id: &str,
+        checksums: &[Vec<u8>],
+    ) -> Result<Vec<(Vec<u8>, String, bool)>> {
         let mut out = Vec::new();
         for chunk in checksums.chunks(500) {
             let mut params = vec![Param::Text(owner_id.to_string())];
@@ -414,22 +450,39 @@ impl Db {
                 "SELECT checksum, id, deleted_at FROM assets WHERE owner_id = $1 AND checksum IN ({})",
                 list.join(", ")
             );
-            let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).fetch_all(&self.pool).await?;
+            let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+                .fetch_all(&self.pool)
+                .await?;
             for r in rows {
-                out.push((r.try_get("checksum")?, r.try_get("id")?, get_opt_i64(&r, "deleted_at")?.is_some()));
+                out.push((
+                    r.try_get("checksum")?,
+                    r.try_get("id")?,
+                    get_opt_i64(&r, "deleted_at")?.is_some(),
+                ));
             }
         }
         Ok(out)
     }
 
     pub async fn asset_by_id(&self, id: &str) -> Result<Option<AssetRecord>> {
-        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets a LEFT JOIN asset_exif e ON e.asset_id = a.id WHERE a.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        let sql = format!(
+            "SELECT {ASSET_COLUMNS} FROM assets a LEFT JOIN asset_exif e ON e.asset_id = a.id WHERE a.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(asset_from_row).transpose()
     }
 
     /// Assets matching `filter`, newest first, with paging.
-    pub async fn find_assets(&self, filter: &AssetFilter, ascending: bool, limit: i64, offset: i64) -> Result<Vec<AssetRecord>> {
+    pub async fn find_assets(
+        &self,
+        filter: &AssetFilter,
+        ascending: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AssetRecord>> {
         let mut params = Vec::new();
         let from = filter.sql(&mut params);
         let dir = if ascending { "ASC" } else { "DESC" };
@@ -437,8 +490,12 @@ impl Db {
         let l = params.len();
         params.push(Param::Int(offset));
         let o = params.len();
-        let sql = format!("SELECT {ASSET_COLUMNS} {from} ORDER BY a.local_date_time {dir}, a.id {dir} LIMIT ${l} OFFSET ${o}");
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).fetch_all(&self.pool).await?;
+        let sql = format!(
+            "SELECT {ASSET_COLUMNS} {from} ORDER BY a.local_date_time {dir}, a.id {dir} LIMIT ${l} OFFSET ${o}"
+        );
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(asset_from_row).collect()
     }
 
@@ -447,7 +504,9 @@ impl Db {
         let mut params = Vec::new();
         let from = filter.sql(&mut params);
         let sql = format!("SELECT a.asset_type AS t, COUNT(*) AS n {from} GROUP BY a.asset_type");
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).fetch_all(&self.pool).await?;
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_all(&self.pool)
+            .await?;
         let mut counts = AssetCounts::default();
         for r in rows {
             let t: String = r.try_get("t")?;
@@ -462,17 +521,29 @@ impl Db {
     }
 
     /// Month buckets (`YYYY-MM-01` of `local_date_time`) with their counts, newest first unless `ascending`.
-    pub async fn time_buckets(&self, filter: &AssetFilter, ascending: bool) -> Result<Vec<(String, i64)>> {
+    pub async fn time_buckets(
+        &self,
+        filter: &AssetFilter,
+        ascending: bool,
+    ) -> Result<Vec<(String, i64)>> {
         let mut params = Vec::new();
         let from = filter.sql(&mut params);
         let month = match self.engine {
             Engine::Sqlite => "strftime('%Y-%m-01', a.local_date_time / 1000, 'unixepoch')",
-            Engine::Postgres => "to_char(to_timestamp(a.local_date_time / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-01')",
+            Engine::Postgres => {
+                "to_char(to_timestamp(a.local_date_time / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-01')"
+            }
         };
         let dir = if ascending { "ASC" } else { "DESC" };
-        let sql = format!("SELECT {month} AS bucket, COUNT(*) AS n {from} GROUP BY bucket ORDER BY bucket {dir}");
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("bucket")?, r.try_get("n")?))).collect()
+        let sql = format!(
+            "SELECT {month} AS bucket, COUNT(*) AS n {from} GROUP BY bucket ORDER BY bucket {dir}"
+        );
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("bucket")?, r.try_get("n")?)))
+            .collect()
     }
 
     /// Applies `changes` to every listed asset in one transaction; returns how many rows changed.
@@ -507,7 +578,10 @@ impl Db {
                 }
             }
             let sql = format!("UPDATE assets SET {} WHERE id = $1", sets.join(", "));
-            touched += bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).execute(tx.conn()).await?.rows_affected();
+            touched += bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
 
             let mut exif_sets: Vec<String> = Vec::new();
             let mut exif_params = vec![Param::Text(id.clone())];
@@ -546,13 +620,19 @@ impl Db {
                 locked.push("rating");
             }
             if !exif_sets.is_empty() {
-                let current: Option<String> = sqlx::query("SELECT locked_properties FROM asset_exif WHERE asset_id = $1")
-                    .bind(id.as_str())
-                    .fetch_optional(tx.conn())
-                    .await?
-                    .map(|r| r.try_get("locked_properties"))
-                    .transpose()?;
-                let mut all: Vec<String> = current.unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+                let current: Option<String> =
+                    sqlx::query("SELECT locked_properties FROM asset_exif WHERE asset_id = $1")
+                        .bind(id.as_str())
+                        .fetch_optional(tx.conn())
+                        .await?
+                        .map(|r| r.try_get("locked_properties"))
+                        .transpose()?;
+                let mut all: Vec<String> = current
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
                 for l in locked {
                     if !all.iter().any(|x| x == l) {
                         all.push(l.to_string());
@@ -560,8 +640,13 @@ impl Db {
                 }
                 exif_params.push(Param::Text(all.join(",")));
                 exif_sets.push(format!("locked_properties = ${}", exif_params.len()));
-                let sql = format!("UPDATE asset_exif SET {} WHERE asset_id = $1", exif_sets.join(", "));
-                bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &exif_params).execute(tx.conn()).await?;
+                let sql = format!(
+                    "UPDATE asset_exif SET {} WHERE asset_id = $1",
+                    exif_sets.join(", ")
+                );
+                bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &exif_params)
+                    .execute(tx.conn())
+                    .await?;
             }
         }
         tx.commit().await?;
@@ -616,10 +701,12 @@ impl Db {
 
     /// Ids of the owner's trashed assets.
     pub async fn trashed_asset_ids(&self, owner_id: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM assets WHERE owner_id = $1 AND deleted_at IS NOT NULL ORDER BY id")
-            .bind(owner_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id FROM assets WHERE owner_id = $1 AND deleted_at IS NOT NULL ORDER BY id",
+        )
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
@@ -638,18 +725,26 @@ impl Db {
             if let Some(s) = row.try_get::<Option<String>, _>("sidecar_path")? {
                 paths.push(s);
             }
-            sqlx::query("UPDATE albums SET thumbnail_asset_id = NULL WHERE thumbnail_asset_id = $1")
+            sqlx::query(
+                "UPDATE albums SET thumbnail_asset_id = NULL WHERE thumbnail_asset_id = $1",
+            )
+            .bind(id.as_str())
+            .execute(tx.conn())
+            .await?;
+            sqlx::query("DELETE FROM assets WHERE id = $1")
                 .bind(id.as_str())
                 .execute(tx.conn())
                 .await?;
-            sqlx::query("DELETE FROM assets WHERE id = $1").bind(id.as_str()).execute(tx.conn()).await?;
             let payload = format!("{{\"paths\":{}}}", json_string_array(&paths));
             crate::jobs::enqueue_in(
                 tx.conn(),
                 &NewJob::new(FILE_DELETE_QUEUE, FILE_DELETE_KIND, payload).for_asset(id.as_str()),
             )
             .await?;
-            removed.push(RemovedFiles { asset_id: id.clone(), paths });
+            removed.push(RemovedFiles {
+                asset_id: id.clone(),
+                paths,
+            });
         }
         tx.commit().await?;
         Ok(removed)
@@ -657,10 +752,11 @@ impl Db {
 
     /// Album ids that contain an asset.
     pub async fn album_ids_for_asset(&self, asset_id: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT album_id FROM album_assets WHERE asset_id = $1 ORDER BY album_id")
-            .bind(asset_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT album_id FROM album_assets WHERE asset_id = $1 ORDER BY album_id")
+                .bind(asset_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(|r| Ok(r.try_get("album_id")?)).collect()
     }
 }

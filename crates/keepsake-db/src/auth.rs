@@ -29,7 +29,11 @@ fn key_from_row(row: &AnyRow) -> Result<ApiKeyRecord> {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
         name: row.try_get("name")?,
-        permissions: permissions.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect(),
+        permissions: permissions
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -44,7 +48,12 @@ pub struct DeviceInfo {
 }
 
 impl Db {
-    pub async fn insert_session(&self, user_id: &str, token_hash: &[u8], device: &DeviceInfo) -> Result<SessionRecord> {
+    pub async fn insert_session(
+        &self,
+        user_id: &str,
+        token_hash: &[u8],
+        device: &DeviceInfo,
+    ) -> Result<SessionRecord> {
         let id = crate::new_id();
         let now = now_ms();
         let mut tx = self.begin_write().await?;
@@ -76,7 +85,10 @@ impl Db {
     }
 
     /// The live session with this token hash and its (not deleted) user.
-    pub async fn session_by_token(&self, token_hash: &[u8]) -> Result<Option<(SessionRecord, UserRecord)>> {
+    pub async fn session_by_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(SessionRecord, UserRecord)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.deleted_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)"
@@ -87,7 +99,9 @@ impl Db {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let session = session_from_row(&row)?;
-        let Some(user) = self.user_by_id(&session.user_id).await? else { return Ok(None) };
+        let Some(user) = self.user_by_id(&session.user_id).await? else {
+            return Ok(None);
+        };
         Ok(Some((session, user)))
     }
 
@@ -127,7 +141,13 @@ impl Db {
         Ok(n)
     }
 
-    pub async fn insert_api_key(&self, user_id: &str, name: &str, key_hash: &[u8], permissions: &[String]) -> Result<ApiKeyRecord> {
+    pub async fn insert_api_key(
+        &self,
+        user_id: &str,
+        name: &str,
+        key_hash: &[u8],
+        permissions: &[String],
+    ) -> Result<ApiKeyRecord> {
         let id = crate::new_id();
         let now = now_ms();
         let mut tx = self.begin_write().await?;
@@ -154,7 +174,10 @@ impl Db {
     }
 
     /// The key with this secret hash and its (not deleted) user.
-    pub async fn api_key_by_hash(&self, key_hash: &[u8]) -> Result<Option<(ApiKeyRecord, UserRecord)>> {
+    pub async fn api_key_by_hash(
+        &self,
+        key_hash: &[u8],
+    ) -> Result<Option<(ApiKeyRecord, UserRecord)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {KEY_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1 AND u.deleted_at IS NULL"
         )))
@@ -163,7 +186,9 @@ impl Db {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let key = key_from_row(&row)?;
-        let Some(user) = self.user_by_id(&key.user_id).await? else { return Ok(None) };
+        let Some(user) = self.user_by_id(&key.user_id).await? else {
+            return Ok(None);
+        };
         Ok(Some((key, user)))
     }
 
@@ -188,8 +213,16 @@ impl Db {
         row.as_ref().map(key_from_row).transpose()
     }
 
-    pub async fn update_api_key(&self, user_id: &str, id: &str, name: Option<&str>, permissions: Option<&[String]>) -> Result<Option<ApiKeyRecord>> {
-        let Some(mut key) = self.api_key(user_id, id).await? else { return Ok(None) };
+    pub async fn update_api_key(
+        &self,
+        user_id: &str,
+        id: &str,
+        name: Option<&str>,
+        permissions: Option<&[String]>,
+    ) -> Result<Option<ApiKeyRecord>> {
+        let Some(mut key) = self.api_key(user_id, id).await? else {
+            return Ok(None);
+        };
         if let Some(name) = name {
             key.name = name.to_string();
         }

@@ -20,7 +20,10 @@ pub struct DeleteRecord {
 impl Db {
     /// The newest change id handed out so far.
     pub async fn latest_change_id(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT value FROM change_counter WHERE id = 1").fetch_one(&self.pool).await?.try_get("value")?)
+        Ok(sqlx::query("SELECT value FROM change_counter WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("value")?)
     }
 
     /// The change id a synced row carries now, for tests and diagnostics.
@@ -36,7 +39,12 @@ impl Db {
     }
 
     /// Delete records of one entity after `after`, oldest first.
-    pub async fn deletes_since(&self, entity: &str, after: i64, limit: i64) -> Result<Vec<DeleteRecord>> {
+    pub async fn deletes_since(
+        &self,
+        entity: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<DeleteRecord>> {
         let rows = sqlx::query(
             "SELECT change_id, entity, id1, id2, user_id, deleted_at FROM change_delete WHERE entity = $1 AND change_id > $2 ORDER BY change_id LIMIT $3",
         )
@@ -62,7 +70,11 @@ impl Db {
     /// Drops delete records older than `before` (the retention window, 30 days by default).
     pub async fn prune_deletes(&self, before: i64) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("DELETE FROM change_delete WHERE deleted_at < $1").bind(before).execute(tx.conn()).await?.rows_affected();
+        let n = sqlx::query("DELETE FROM change_delete WHERE deleted_at < $1")
+            .bind(before)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(n)
     }

@@ -114,7 +114,12 @@ impl Db {
 
     /// Claims the next ready job from `queues` (paused queues skipped), taking
     /// back expired leases first.
-    pub async fn claim_job(&self, queues: &[String], worker: &str, lease_ms: i64) -> Result<Option<JobRecord>> {
+    pub async fn claim_job(
+        &self,
+        queues: &[String],
+        worker: &str,
+        lease_ms: i64,
+    ) -> Result<Option<JobRecord>> {
         if queues.is_empty() {
             return Ok(None);
         }
@@ -124,7 +129,11 @@ impl Db {
             .bind(now)
             .execute(tx.conn())
             .await?;
-        let mut params = vec![Param::Text(worker.to_string()), Param::Int(now + lease_ms), Param::Int(now)];
+        let mut params = vec![
+            Param::Text(worker.to_string()),
+            Param::Int(now + lease_ms),
+            Param::Int(now),
+        ];
         let list: Vec<String> = queues
             .iter()
             .map(|q| {
@@ -144,7 +153,9 @@ impl Db {
              RETURNING {JOB_COLUMNS}",
             list.join(", ")
         );
-        let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).fetch_optional(tx.conn()).await?;
+        let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_optional(tx.conn())
+            .await?;
         let job = row.as_ref().map(job_from_row).transpose()?;
         tx.commit().await?;
         Ok(job)
@@ -183,7 +194,13 @@ impl Db {
 
     /// Records a failure: back to the queue at `retry_at`, or `failed` for good
     /// when `retry_at` is `None` or the attempts are used up.
-    pub async fn fail_job(&self, id: i64, worker: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
+    pub async fn fail_job(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let now = now_ms();
         match retry_at {
@@ -220,15 +237,22 @@ impl Db {
     }
 
     pub async fn job(&self, id: i64) -> Result<Option<JobRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(job_from_row).transpose()
     }
 
     /// Jobs of a queue in the given states, newest first.
-    pub async fn list_jobs(&self, queue: &str, states: &[&str], limit: i64) -> Result<Vec<JobRecord>> {
+    pub async fn list_jobs(
+        &self,
+        queue: &str,
+        states: &[&str],
+        limit: i64,
+    ) -> Result<Vec<JobRecord>> {
         let mut params = vec![Param::Text(queue.to_string())];
         let list: Vec<String> = states
             .iter()
@@ -243,7 +267,9 @@ impl Db {
             list.join(", "),
             params.len()
         );
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params).fetch_all(&self.pool).await?;
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(job_from_row).collect()
     }
 
@@ -264,7 +290,11 @@ impl Db {
             let state: String = r.try_get("st")?;
             let n: i64 = r.try_get("n")?;
             if out.last().map(|c| c.queue != queue).unwrap_or(true) {
-                out.push(QueueCounts { queue: queue.clone(), is_paused: paused.contains(&queue), ..Default::default() });
+                out.push(QueueCounts {
+                    queue: queue.clone(),
+                    is_paused: paused.contains(&queue),
+                    ..Default::default()
+                });
             }
             let c = out.last_mut().expect("pushed above");
             match state.as_str() {
@@ -278,14 +308,21 @@ impl Db {
         }
         for q in paused {
             if !out.iter().any(|c| c.queue == q) {
-                out.push(QueueCounts { queue: q, is_paused: true, ..Default::default() });
+                out.push(QueueCounts {
+                    queue: q,
+                    is_paused: true,
+                    ..Default::default()
+                });
             }
         }
         Ok(out)
     }
 
     pub async fn paused_queues(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT queue FROM queue_state WHERE is_paused = TRUE ORDER BY queue").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT queue FROM queue_state WHERE is_paused = TRUE ORDER BY queue")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(|r| Ok(r.try_get("queue")?)).collect()
     }
 
@@ -324,6 +361,38 @@ impl Db {
             .rows_affected();
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// Forgets a queue's failed jobs (Immich's "clear-failed").
+    pub async fn clear_failed_jobs(&self, queue: &str) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM jobs WHERE queue = $1 AND state = 'failed'")
+            .bind(queue)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Whether any asset row still points at `path` (as original or sidecar).
+    pub async fn path_in_use(&self, path: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM assets WHERE original_path = $1 OR sidecar_path = $1",
+        )
+        .bind(path)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// Trashed assets whose time in the trash ran out before `before`.
+    pub async fn expired_trash(&self, before: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM assets WHERE deleted_at IS NOT NULL AND deleted_at < $1 ORDER BY deleted_at LIMIT 1000")
+            .bind(before)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
     /// Forgets finished jobs older than `before` (failed ones stay visible).

@@ -42,11 +42,17 @@ pub enum Engine {
 /// An error from the metadata store. Messages say what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("cannot open the database at {target}: {source}. Check the path or URL, and that the server is reachable")]
+    #[error(
+        "cannot open the database at {target}: {source}. Check the path or URL, and that the server is reachable"
+    )]
     Connect { target: String, source: sqlx::Error },
-    #[error("database migration {version} failed: {source}. The database was left at the previous version")]
+    #[error(
+        "database migration {version} failed: {source}. The database was left at the previous version"
+    )]
     Migrate { version: i64, source: sqlx::Error },
-    #[error("the database was written by a newer Keepsake (schema {found}, this build knows {known}); upgrade Keepsake")]
+    #[error(
+        "the database was written by a newer Keepsake (schema {found}, this build knows {known}); upgrade Keepsake"
+    )]
     TooNew { found: i64, known: i64 },
     #[error("a row with the same {what} already exists")]
     Conflict { what: &'static str },
@@ -110,22 +116,36 @@ impl Db {
                 format!("sqlite://{path}?mode=rwc")
             }
         };
-        let connect_err = |source| DbError::Connect { target: redact(target), source };
+        let connect_err = |source| DbError::Connect {
+            target: redact(target),
+            source,
+        };
         let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
         let pool_options = match engine {
-            Engine::Sqlite => AnyPoolOptions::new().max_connections(8).after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA busy_timeout = 15000").await?;
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    Ok(())
-                })
-            }),
+            Engine::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 15000").await?;
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            Ok(())
+                        })
+                    })
+            }
             Engine::Postgres => AnyPoolOptions::new().max_connections(16),
         };
-        let pool = pool_options.connect_with(options).await.map_err(connect_err)?;
-        let db = Db { pool, engine, write_lock: Arc::new(tokio::sync::Mutex::new(())) };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        let db = Db {
+            pool,
+            engine,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -151,9 +171,15 @@ impl Db {
             Engine::Sqlite => {
                 let guard = self.write_lock.clone().lock_owned().await;
                 let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx { tx, _guard: Some(guard) })
+                Ok(WriteTx {
+                    tx,
+                    _guard: Some(guard),
+                })
             }
-            Engine::Postgres => Ok(WriteTx { tx: self.pool.begin().await?, _guard: None }),
+            Engine::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _guard: None,
+            }),
         }
     }
 
@@ -168,7 +194,10 @@ impl Db {
         let applied = applied.unwrap_or(0);
         let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
         if applied > known {
-            return Err(DbError::TooNew { found: applied, known });
+            return Err(DbError::TooNew {
+                found: applied,
+                known,
+            });
         }
         for migration in MIGRATIONS.iter().filter(|m| m.version > applied) {
             let sql = match self.engine {
@@ -186,9 +215,16 @@ impl Db {
                     .await?;
                 Ok::<(), sqlx::Error>(())
             };
-            run.await.map_err(|source| DbError::Migrate { version: migration.version, source })?;
+            run.await.map_err(|source| DbError::Migrate {
+                version: migration.version,
+                source,
+            })?;
             tx.commit().await?;
-            tracing::info!(version = migration.version, name = migration.name, "applied database migration");
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "applied database migration"
+            );
         }
         Ok(())
     }
@@ -246,7 +282,12 @@ fn redact(target: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &target[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!("{}{}:***{}", &target[..scheme + 3], &creds[..colon], &target[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &target[..scheme + 3],
+                    &creds[..colon],
+                    &target[at..]
+                ),
                 None => target.to_string(),
             }
         }
@@ -258,7 +299,10 @@ fn redact(target: &str) -> String {
 mod tests {
     #[test]
     fn passwords_in_urls_are_redacted() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact("/tmp/k.db"), "/tmp/k.db");
     }
 }

@@ -21,7 +21,9 @@ pub fn engines() -> Vec<Engine> {
 }
 
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("KEEPSAKE_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("KEEPSAKE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// A database target for a new, empty database of `engine`. For SQLite it is a
@@ -39,7 +41,9 @@ pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
                 crate::now_ms() % 100_000
             );
             sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&admin).await.expect("connect to the test PostgreSQL");
+            let mut conn = sqlx::AnyConnection::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
@@ -72,9 +76,15 @@ mod tests {
     #[test]
     fn database_name_is_replaced_and_the_socket_query_kept() {
         assert_eq!(
-            super::with_database_name("postgres://postgres@localhost:5/postgres?host=/tmp/x&port=5", "t1"),
+            super::with_database_name(
+                "postgres://postgres@localhost:5/postgres?host=/tmp/x&port=5",
+                "t1"
+            ),
             "postgres://postgres@localhost:5/t1?host=/tmp/x&port=5"
         );
-        assert_eq!(super::with_database_name("postgres://u@h", "t2"), "postgres://u@h/t2");
+        assert_eq!(
+            super::with_database_name("postgres://u@h", "t2"),
+            "postgres://u@h/t2"
+        );
     }
 }

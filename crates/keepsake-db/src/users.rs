@@ -53,22 +53,29 @@ pub struct UserChanges {
 impl Db {
     /// Creates an account. With `only_if_no_admin`, the insert happens only when
     /// no admin exists yet, checked in the same transaction (admin sign-up).
-    pub async fn insert_user(&self, new: &NewUser, only_if_no_admin: bool) -> Result<Option<UserRecord>> {
+    pub async fn insert_user(
+        &self,
+        new: &NewUser,
+        only_if_no_admin: bool,
+    ) -> Result<Option<UserRecord>> {
         let mut tx = self.begin_write().await?;
         if only_if_no_admin {
-            let admins: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = TRUE AND deleted_at IS NULL")
-                .fetch_one(tx.conn())
-                .await?
-                .try_get("n")?;
+            let admins: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM users WHERE is_admin = TRUE AND deleted_at IS NULL",
+            )
+            .fetch_one(tx.conn())
+            .await?
+            .try_get("n")?;
             if admins > 0 {
                 return Ok(None);
             }
         }
-        let exists: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE lower(email) = lower($1)")
-            .bind(&new.email)
-            .fetch_one(tx.conn())
-            .await?
-            .try_get("n")?;
+        let exists: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE lower(email) = lower($1)")
+                .bind(&new.email)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("n")?;
         if exists > 0 {
             return Err(crate::DbError::Conflict { what: "email" });
         }
@@ -89,67 +96,85 @@ impl Db {
         .bind(now)
         .execute(tx.conn())
         .await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-            .bind(&id)
-            .fetch_one(tx.conn())
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(&id)
+        .fetch_one(tx.conn())
+        .await?;
         let user = from_row(&row)?;
         tx.commit().await?;
         Ok(Some(user))
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(from_row).transpose()
     }
 
     /// Looks an account up by e-mail, ignoring case.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)")))
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)"
+        )))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(from_row).transpose()
     }
 
     /// All accounts, oldest first; deleted ones only when asked.
     pub async fn list_users(&self, include_deleted: bool) -> Result<Vec<UserRecord>> {
-        let filter = if include_deleted { "" } else { "WHERE deleted_at IS NULL" };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users {filter} ORDER BY created_at, id")))
-            .fetch_all(&self.pool)
-            .await?;
+        let filter = if include_deleted {
+            ""
+        } else {
+            "WHERE deleted_at IS NULL"
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users {filter} ORDER BY created_at, id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(from_row).collect()
     }
 
     pub async fn count_admins(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = TRUE AND deleted_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM users WHERE is_admin = TRUE AND deleted_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?)
     }
 
     /// Applies `changes` and returns the updated account, or `None` when it does not exist.
     pub async fn update_user(&self, id: &str, changes: &UserChanges) -> Result<Option<UserRecord>> {
         let mut tx = self.begin_write().await?;
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
         else {
             return Ok(None);
         };
         let mut user = from_row(&row)?;
         if let Some(email) = &changes.email {
             if !email.eq_ignore_ascii_case(&user.email) {
-                let taken: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE lower(email) = lower($1) AND id <> $2")
-                    .bind(email)
-                    .bind(id)
-                    .fetch_one(tx.conn())
-                    .await?
-                    .try_get("n")?;
+                let taken: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM users WHERE lower(email) = lower($1) AND id <> $2",
+                )
+                .bind(email)
+                .bind(id)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("n")?;
                 if taken > 0 {
                     return Err(crate::DbError::Conflict { what: "email" });
                 }
@@ -211,8 +236,14 @@ impl Db {
             .execute(tx.conn())
             .await?
             .rows_affected();
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(tx.conn()).await?;
-        sqlx::query("DELETE FROM api_keys WHERE user_id = $1").bind(id).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("DELETE FROM api_keys WHERE user_id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -228,7 +259,10 @@ impl Db {
 
     /// Reads a key from `system_metadata`.
     pub async fn system_value(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM system_metadata WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT value FROM system_metadata WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.try_get("value")).transpose()?)
     }
 

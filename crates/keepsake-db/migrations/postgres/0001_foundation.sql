@@ -167,10 +167,13 @@ CREATE TABLE album_assets (
 CREATE INDEX album_assets_asset ON album_assets (asset_id);
 
 -- Files renamed into the library whose asset row is not committed yet. A crash
--- between the rename and the commit leaves a row here; start-up removes such
--- files, so the library never keeps an original that no asset owns.
+-- between the link and the commit leaves a row here; start-up removes such a
+-- file when its content still has this checksum (so a file that was already
+-- there under that name is never touched), and the library never keeps an
+-- original that no asset owns.
 CREATE TABLE pending_files (
     path TEXT PRIMARY KEY,
+    checksum BYTEA NOT NULL,
     created_at BIGINT NOT NULL
 );
 

@@ -7,7 +7,7 @@ use keepsake_db::assets::{AssetChanges, AssetFilter, InsertOutcome};
 use keepsake_db::changes::ChangeTable;
 use keepsake_db::jobs::NewJob;
 use keepsake_db::users::NewUser;
-use keepsake_db::{Db, Engine, NewAsset, testing};
+use keepsake_db::{Db, NewAsset, testing};
 
 /// Runs `body` once per available engine, each on a fresh database.
 macro_rules! on_each_engine {
@@ -65,117 +65,247 @@ async fn created(db: &Db, asset: &NewAsset) -> String {
     }
 }
 
-on_each_engine!(migrations_run_once_and_running_them_again_is_harmless, |db| {
-    db.migrate().await.unwrap();
-    use sqlx::Row;
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM keepsake_migrations").fetch_one(db.pool()).await.unwrap().get("n");
-    assert_eq!(n, 1);
-    assert_eq!(db.latest_change_id().await.unwrap(), 0);
-});
-
-on_each_engine!(only_one_admin_can_sign_up_and_emails_are_unique_ignoring_case, |db| {
-    let admin = db.insert_user(&new_user("admin@example.com", true), true).await.unwrap();
-    assert!(admin.is_some());
-    let second = db.insert_user(&new_user("other@example.com", true), true).await.unwrap();
-    assert!(second.is_none(), "a second admin sign-up must be refused");
-    let err = db.insert_user(&new_user("ADMIN@example.com", false), false).await.unwrap_err();
-    assert!(err.is_unique_violation());
-    assert_eq!(db.user_by_email("Admin@Example.com").await.unwrap().unwrap().id, admin.unwrap().id);
-    assert_eq!(db.count_admins().await.unwrap(), 1);
-});
-
-on_each_engine!(same_checksum_for_one_owner_is_a_duplicate_but_not_across_owners, |db| {
-    let a = db.insert_user(&new_user("a@x", true), false).await.unwrap().unwrap();
-    let b = db.insert_user(&new_user("b@x", false), false).await.unwrap().unwrap();
-    let first = created(&db, &new_asset(&a.id, 1, "one.jpg", 0)).await;
-    let again = db.insert_asset(&new_asset(&a.id, 1, "copy.jpg", 0), &[]).await.unwrap();
-    assert_eq!(again, InsertOutcome::Duplicate(first.clone()));
-    created(&db, &new_asset(&b.id, 1, "one.jpg", 0)).await;
-    let found = db.assets_by_checksums(&a.id, &[vec![1; 20], vec![9; 20]]).await.unwrap();
-    assert_eq!(found, vec![(vec![1; 20], first.clone(), false)]);
-    db.trash_assets(std::slice::from_ref(&first)).await.unwrap();
-    let found = db.assets_by_checksums(&a.id, &[vec![1; 20]]).await.unwrap();
-    assert!(found[0].2, "a trashed duplicate is reported as trashed");
-});
-
-on_each_engine!(concurrent_inserts_of_the_same_bytes_create_exactly_one_asset, |db| {
-    let a = db.insert_user(&new_user("a@x", true), false).await.unwrap().unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..8 {
-        let db = db.clone();
-        let asset = new_asset(&a.id, 7, &format!("same{i}.jpg"), 0);
-        tasks.push(tokio::spawn(async move { db.insert_asset(&asset, &[]).await.unwrap() }));
+on_each_engine!(
+    migrations_run_once_and_running_them_again_is_harmless,
+    |db| {
+        db.migrate().await.unwrap();
+        use sqlx::Row;
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM keepsake_migrations")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .get("n");
+        assert_eq!(n, 1);
+        assert_eq!(db.latest_change_id().await.unwrap(), 0);
     }
-    let mut created_n = 0;
-    let mut ids = std::collections::HashSet::new();
-    for t in tasks {
-        match t.await.unwrap() {
-            InsertOutcome::Created(id) => {
-                created_n += 1;
-                ids.insert(id);
-            }
-            InsertOutcome::Duplicate(id) => {
-                ids.insert(id);
+);
+
+on_each_engine!(
+    only_one_admin_can_sign_up_and_emails_are_unique_ignoring_case,
+    |db| {
+        let admin = db
+            .insert_user(&new_user("admin@example.com", true), true)
+            .await
+            .unwrap();
+        assert!(admin.is_some());
+        let second = db
+            .insert_user(&new_user("other@example.com", true), true)
+            .await
+            .unwrap();
+        assert!(second.is_none(), "a second admin sign-up must be refused");
+        let err = db
+            .insert_user(&new_user("ADMIN@example.com", false), false)
+            .await
+            .unwrap_err();
+        assert!(err.is_unique_violation());
+        assert_eq!(
+            db.user_by_email("Admin@Example.com")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            admin.unwrap().id
+        );
+        assert_eq!(db.count_admins().await.unwrap(), 1);
+    }
+);
+
+on_each_engine!(
+    same_checksum_for_one_owner_is_a_duplicate_but_not_across_owners,
+    |db| {
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let b = db
+            .insert_user(&new_user("b@x", false), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let first = created(&db, &new_asset(&a.id, 1, "one.jpg", 0)).await;
+        let again = db
+            .insert_asset(&new_asset(&a.id, 1, "copy.jpg", 0), &[])
+            .await
+            .unwrap();
+        assert_eq!(again, InsertOutcome::Duplicate(first.clone()));
+        created(&db, &new_asset(&b.id, 1, "one.jpg", 0)).await;
+        let found = db
+            .assets_by_checksums(&a.id, &[vec![1; 20], vec![9; 20]])
+            .await
+            .unwrap();
+        assert_eq!(found, vec![(vec![1; 20], first.clone(), false)]);
+        db.trash_assets(std::slice::from_ref(&first)).await.unwrap();
+        let found = db.assets_by_checksums(&a.id, &[vec![1; 20]]).await.unwrap();
+        assert!(found[0].2, "a trashed duplicate is reported as trashed");
+    }
+);
+
+on_each_engine!(
+    concurrent_inserts_of_the_same_bytes_create_exactly_one_asset,
+    |db| {
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let db = db.clone();
+            let asset = new_asset(&a.id, 7, &format!("same{i}.jpg"), 0);
+            tasks.push(tokio::spawn(async move {
+                db.insert_asset(&asset, &[]).await.unwrap()
+            }));
+        }
+        let mut created_n = 0;
+        let mut ids = std::collections::HashSet::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                InsertOutcome::Created(id) => {
+                    created_n += 1;
+                    ids.insert(id);
+                }
+                InsertOutcome::Duplicate(id) => {
+                    ids.insert(id);
+                }
             }
         }
+        assert_eq!(created_n, 1);
+        assert_eq!(
+            ids.len(),
+            1,
+            "every duplicate names the one asset that was created"
+        );
     }
-    assert_eq!(created_n, 1);
-    assert_eq!(ids.len(), 1, "every duplicate names the one asset that was created");
-});
+);
 
-on_each_engine!(every_write_to_a_synced_row_takes_a_new_change_id_and_deletes_are_recorded, |db| {
-    let a = db.insert_user(&new_user("a@x", true), false).await.unwrap().unwrap();
-    let user_change = db.row_change_id(ChangeTable::Users, &a.id).await.unwrap().unwrap();
-    assert!(user_change > 0);
-    let id = created(&db, &new_asset(&a.id, 1, "one.jpg", 0)).await;
-    let c1 = db.row_change_id(ChangeTable::Assets, &id).await.unwrap().unwrap();
-    let e1 = db.row_change_id(ChangeTable::AssetExif, &id).await.unwrap().unwrap();
-    assert!(c1 > user_change && e1 > c1);
-    db.update_assets(std::slice::from_ref(&id), &AssetChanges { is_favorite: Some(true), ..Default::default() })
+on_each_engine!(
+    every_write_to_a_synced_row_takes_a_new_change_id_and_deletes_are_recorded,
+    |db| {
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let user_change = db
+            .row_change_id(ChangeTable::Users, &a.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(user_change > 0);
+        let id = created(&db, &new_asset(&a.id, 1, "one.jpg", 0)).await;
+        let c1 = db
+            .row_change_id(ChangeTable::Assets, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        let e1 = db
+            .row_change_id(ChangeTable::AssetExif, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(c1 > user_change && e1 > c1);
+        db.update_assets(
+            std::slice::from_ref(&id),
+            &AssetChanges {
+                is_favorite: Some(true),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    let c2 = db.row_change_id(ChangeTable::Assets, &id).await.unwrap().unwrap();
-    assert!(c2 > e1, "an update moves the row past every earlier change");
-    db.update_assets(std::slice::from_ref(&id), &AssetChanges { description: Some("hi".into()), ..Default::default() })
+        let c2 = db
+            .row_change_id(ChangeTable::Assets, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(c2 > e1, "an update moves the row past every earlier change");
+        db.update_assets(
+            std::slice::from_ref(&id),
+            &AssetChanges {
+                description: Some("hi".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    assert!(db.row_change_id(ChangeTable::AssetExif, &id).await.unwrap().unwrap() > c2);
-    let album = db.create_album(&a.id, "Trip", "", "desc", &[], std::slice::from_ref(&id)).await.unwrap();
-    let before_delete = db.latest_change_id().await.unwrap();
-    db.delete_assets(std::slice::from_ref(&id)).await.unwrap();
-    let asset_deletes = db.deletes_since("asset", before_delete, 100).await.unwrap();
-    assert_eq!(asset_deletes.len(), 1);
-    assert_eq!(asset_deletes[0].id1, id);
-    assert_eq!(asset_deletes[0].user_id.as_deref(), Some(a.id.as_str()));
-    let album_asset_deletes = db.deletes_since("album_asset", before_delete, 100).await.unwrap();
-    assert_eq!(album_asset_deletes.len(), 1, "the cascade is recorded too");
-    assert_eq!(album_asset_deletes[0].id1, album);
-    assert_eq!(album_asset_deletes[0].id2.as_deref(), Some(id.as_str()));
-    assert!(db.deletes_since("asset", asset_deletes[0].change_id, 100).await.unwrap().is_empty());
-    assert_eq!(db.prune_deletes(keepsake_db::now_ms() + 1).await.unwrap() >= 2, true);
-});
+        assert!(
+            db.row_change_id(ChangeTable::AssetExif, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                > c2
+        );
+        let album = db
+            .create_album(&a.id, "Trip", "", "desc", &[], std::slice::from_ref(&id))
+            .await
+            .unwrap();
+        let before_delete = db.latest_change_id().await.unwrap();
+        db.delete_assets(std::slice::from_ref(&id)).await.unwrap();
+        let asset_deletes = db.deletes_since("asset", before_delete, 100).await.unwrap();
+        assert_eq!(asset_deletes.len(), 1);
+        assert_eq!(asset_deletes[0].id1, id);
+        assert_eq!(asset_deletes[0].user_id.as_deref(), Some(a.id.as_str()));
+        let album_asset_deletes = db
+            .deletes_since("album_asset", before_delete, 100)
+            .await
+            .unwrap();
+        assert_eq!(album_asset_deletes.len(), 1, "the cascade is recorded too");
+        assert_eq!(album_asset_deletes[0].id1, album);
+        assert_eq!(album_asset_deletes[0].id2.as_deref(), Some(id.as_str()));
+        assert!(
+            db.deletes_since("asset", asset_deletes[0].change_id, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(db.prune_deletes(keepsake_db::now_ms() + 1).await.unwrap() >= 2);
+    }
+);
 
 on_each_engine!(trash_restore_and_hard_delete_queue_file_removal, |db| {
-    let a = db.insert_user(&new_user("a@x", true), false).await.unwrap().unwrap();
+    let a = db
+        .insert_user(&new_user("a@x", true), false)
+        .await
+        .unwrap()
+        .unwrap();
     let id = created(&db, &new_asset(&a.id, 1, "one.jpg", 0)).await;
     assert_eq!(db.trash_assets(std::slice::from_ref(&id)).await.unwrap(), 1);
     assert_eq!(db.trashed_asset_ids(&a.id).await.unwrap(), vec![id.clone()]);
     assert_eq!(db.restore_assets(&a.id, None).await.unwrap(), 1);
-    assert!(db.asset_by_id(&id).await.unwrap().unwrap().deleted_at.is_none());
+    assert!(
+        db.asset_by_id(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .deleted_at
+            .is_none()
+    );
     let removed = db.delete_assets(std::slice::from_ref(&id)).await.unwrap();
     assert_eq!(removed.len(), 1);
     assert!(db.asset_by_id(&id).await.unwrap().is_none());
-    let job = db.claim_job(&["backgroundTask".into()], "w1", 10_000).await.unwrap().unwrap();
+    let job = db
+        .claim_job(&["backgroundTask".into()], "w1", 10_000)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(job.kind, "FileDelete");
     assert!(job.payload.contains(&removed[0].paths[0]));
 });
 
 on_each_engine!(jobs_are_leased_retried_fenced_and_paused, |db| {
     let queues = vec!["q".to_string()];
-    db.enqueue(&NewJob::new("q", "k", "{}").unique("once")).await.unwrap();
-    db.enqueue(&NewJob::new("q", "k", "{}").unique("once")).await.unwrap();
+    db.enqueue(&NewJob::new("q", "k", "{}").unique("once"))
+        .await
+        .unwrap();
+    db.enqueue(&NewJob::new("q", "k", "{}").unique("once"))
+        .await
+        .unwrap();
     let job = db.claim_job(&queues, "w1", 60_000).await.unwrap().unwrap();
-    assert!(db.claim_job(&queues, "w2", 10_000).await.unwrap().is_none(), "a unique key enqueues once");
+    assert!(
+        db.claim_job(&queues, "w2", 10_000).await.unwrap().is_none(),
+        "a unique key enqueues once"
+    );
     // Simulate w1 dying: its lease is set to have run out already.
     assert!(db.heartbeat_job(job.id, "w1", -1).await.unwrap());
     // w2 takes the job over, and w1 can no longer finish it.
@@ -187,13 +317,18 @@ on_each_engine!(jobs_are_leased_retried_fenced_and_paused, |db| {
     db.fail_job(job.id, "w2", "boom", Some(0)).await.unwrap();
     let third = db.claim_job(&queues, "w3", 10_000).await.unwrap().unwrap();
     assert_eq!(third.last_error.as_deref(), Some("boom"));
-    db.fail_job(job.id, "w3", "corrupt file", None).await.unwrap();
+    db.fail_job(job.id, "w3", "corrupt file", None)
+        .await
+        .unwrap();
     let failed = db.list_jobs("q", &["failed"], 10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].last_error.as_deref(), Some("corrupt file"));
     db.set_queue_paused("q", true).await.unwrap();
     assert_eq!(db.retry_failed_jobs("q").await.unwrap(), 1);
-    assert!(db.claim_job(&queues, "w4", 10_000).await.unwrap().is_none(), "a paused queue hands out nothing");
+    assert!(
+        db.claim_job(&queues, "w4", 10_000).await.unwrap().is_none(),
+        "a paused queue hands out nothing"
+    );
     let counts = db.queue_counts().await.unwrap();
     assert_eq!(counts.len(), 1);
     assert!(counts[0].is_paused);
@@ -204,67 +339,178 @@ on_each_engine!(jobs_are_leased_retried_fenced_and_paused, |db| {
     assert_eq!(db.queue_counts().await.unwrap()[0].completed, 1);
 });
 
-on_each_engine!(albums_list_by_ownership_and_report_duplicates_per_asset, |db| {
-    let a = db.insert_user(&new_user("a@x", true), false).await.unwrap().unwrap();
-    let b = db.insert_user(&new_user("b@x", false), false).await.unwrap().unwrap();
-    let x = created(&db, &new_asset(&a.id, 1, "x.jpg", 1_000)).await;
-    let y = created(&db, &new_asset(&a.id, 2, "y.jpg", 2_000)).await;
-    let album = db.create_album(&a.id, "Trip", "", "desc", &[], &[]).await.unwrap();
-    let added = db.add_album_assets(&album, &[x.clone(), x.clone(), y.clone()]).await.unwrap();
-    assert_eq!(added, vec![AddOutcome::Added, AddOutcome::Duplicate, AddOutcome::Added]);
-    let rec = db.album_by_id(&album).await.unwrap().unwrap();
-    assert_eq!(rec.asset_count, 2);
-    assert_eq!(rec.thumbnail_asset_id.as_deref(), Some(x.as_str()));
-    assert_eq!((rec.start_date, rec.end_date), (Some(1_000), Some(2_000)));
-    assert_eq!(rec.users.len(), 1);
-    db.upsert_album_user(&album, &b.id, "viewer").await.unwrap();
-    assert_eq!(db.album_role(&album, &b.id).await.unwrap().as_deref(), Some("viewer"));
-    let owned_by_b = db.list_albums(&b.id, &AlbumFilter { is_owned: Some(true), ..Default::default() }).await.unwrap();
-    assert!(owned_by_b.is_empty());
-    let shared_with_b = db.list_albums(&b.id, &AlbumFilter { is_owned: Some(false), ..Default::default() }).await.unwrap();
-    assert_eq!(shared_with_b.len(), 1);
-    assert_eq!(shared_with_b[0].users[0].role, "owner");
-    assert_eq!(db.list_albums(&a.id, &AlbumFilter { asset_id: Some(y.clone()), ..Default::default() }).await.unwrap().len(), 1);
-    assert_eq!(db.remove_album_assets(&album, &[x.clone(), x.clone()]).await.unwrap(), vec![true, false]);
-    assert_eq!(db.album_by_id(&album).await.unwrap().unwrap().thumbnail_asset_id.as_deref(), Some(y.as_str()));
-    assert!(!db.remove_album_user(&album, &a.id).await.unwrap(), "the owner cannot be removed");
-    assert!(db.delete_album(&album).await.unwrap());
-    assert!(db.album_by_id(&album).await.unwrap().is_none());
-});
+on_each_engine!(
+    albums_list_by_ownership_and_report_duplicates_per_asset,
+    |db| {
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let b = db
+            .insert_user(&new_user("b@x", false), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let x = created(&db, &new_asset(&a.id, 1, "x.jpg", 1_000)).await;
+        let y = created(&db, &new_asset(&a.id, 2, "y.jpg", 2_000)).await;
+        let album = db
+            .create_album(&a.id, "Trip", "", "desc", &[], &[])
+            .await
+            .unwrap();
+        let added = db
+            .add_album_assets(&album, &[x.clone(), x.clone(), y.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            added,
+            vec![AddOutcome::Added, AddOutcome::Duplicate, AddOutcome::Added]
+        );
+        let rec = db.album_by_id(&album).await.unwrap().unwrap();
+        assert_eq!(rec.asset_count, 2);
+        assert_eq!(rec.thumbnail_asset_id.as_deref(), Some(x.as_str()));
+        assert_eq!((rec.start_date, rec.end_date), (Some(1_000), Some(2_000)));
+        assert_eq!(rec.users.len(), 1);
+        db.upsert_album_user(&album, &b.id, "viewer").await.unwrap();
+        assert_eq!(
+            db.album_role(&album, &b.id).await.unwrap().as_deref(),
+            Some("viewer")
+        );
+        let owned_by_b = db
+            .list_albums(
+                &b.id,
+                &AlbumFilter {
+                    is_owned: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(owned_by_b.is_empty());
+        let shared_with_b = db
+            .list_albums(
+                &b.id,
+                &AlbumFilter {
+                    is_owned: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(shared_with_b.len(), 1);
+        assert_eq!(shared_with_b[0].users[0].role, "owner");
+        assert_eq!(
+            db.list_albums(
+                &a.id,
+                &AlbumFilter {
+                    asset_id: Some(y.clone()),
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .len(),
+            1
+        );
+        assert_eq!(
+            db.remove_album_assets(&album, &[x.clone(), x.clone()])
+                .await
+                .unwrap(),
+            vec![true, false]
+        );
+        assert_eq!(
+            db.album_by_id(&album)
+                .await
+                .unwrap()
+                .unwrap()
+                .thumbnail_asset_id
+                .as_deref(),
+            Some(y.as_str())
+        );
+        assert!(
+            !db.remove_album_user(&album, &a.id).await.unwrap(),
+            "the owner cannot be removed"
+        );
+        assert!(db.delete_album(&album).await.unwrap());
+        assert!(db.album_by_id(&album).await.unwrap().is_none());
+    }
+);
 
 on_each_engine!(timeline_buckets_group_by_local_month_newest_first, |db| {
-    let a = db.insert_user(&new_user("a@x", true), false).await.unwrap().unwrap();
-    let jul = keepsake_core::Timestamp::parse_iso("2019-07-12T18:15:12Z").unwrap().0;
-    let jul2 = keepsake_core::Timestamp::parse_iso("2019-07-31T23:59:59Z").unwrap().0;
-    let jan = keepsake_core::Timestamp::parse_iso("2021-01-01T00:00:00Z").unwrap().0;
+    let a = db
+        .insert_user(&new_user("a@x", true), false)
+        .await
+        .unwrap()
+        .unwrap();
+    let jul = keepsake_core::Timestamp::parse_iso("2019-07-12T18:15:12Z")
+        .unwrap()
+        .0;
+    let jul2 = keepsake_core::Timestamp::parse_iso("2019-07-31T23:59:59Z")
+        .unwrap()
+        .0;
+    let jan = keepsake_core::Timestamp::parse_iso("2021-01-01T00:00:00Z")
+        .unwrap()
+        .0;
     created(&db, &new_asset(&a.id, 1, "a.jpg", jul)).await;
     created(&db, &new_asset(&a.id, 2, "b.jpg", jul2)).await;
     let gone = created(&db, &new_asset(&a.id, 3, "c.jpg", jan)).await;
-    let filter = AssetFilter { owner_ids: vec![a.id.clone()], is_trashed: Some(false), ..Default::default() };
+    let filter = AssetFilter {
+        owner_ids: vec![a.id.clone()],
+        is_trashed: Some(false),
+        ..Default::default()
+    };
     assert_eq!(
         db.time_buckets(&filter, false).await.unwrap(),
         vec![("2021-01-01".to_string(), 1), ("2019-07-01".to_string(), 2)]
     );
     db.trash_assets(&[gone]).await.unwrap();
-    assert_eq!(db.time_buckets(&filter, false).await.unwrap(), vec![("2019-07-01".to_string(), 2)]);
+    assert_eq!(
+        db.time_buckets(&filter, false).await.unwrap(),
+        vec![("2019-07-01".to_string(), 2)]
+    );
     let july = AssetFilter {
         local_from: Some(keepsake_core::Timestamp(jul).month_start().0),
         local_to: Some(keepsake_core::Timestamp(jul).next_month_start().0),
         ..filter.clone()
     };
-    let names: Vec<String> = db.find_assets(&july, false, 100, 0).await.unwrap().into_iter().map(|a| a.original_file_name).collect();
+    let names: Vec<String> = db
+        .find_assets(&july, false, 100, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.original_file_name)
+        .collect();
     assert_eq!(names, vec!["b.jpg", "a.jpg"]);
-    let search = AssetFilter { file_name_contains: Some("B.J".into()), ..filter };
+    let search = AssetFilter {
+        file_name_contains: Some("B.J".into()),
+        ..filter
+    };
     assert_eq!(db.count_assets(&search).await.unwrap().images, 1);
 });
 
-on_each_engine!(pending_files_without_an_asset_are_reported_for_cleanup, |db| {
-    let a = db.insert_user(&new_user("a@x", true), false).await.unwrap().unwrap();
-    let asset = new_asset(&a.id, 1, "kept.jpg", 0);
-    db.add_pending_file(&asset.original_path).await.unwrap();
-    db.add_pending_file("library/x/crashed.jpg").await.unwrap();
-    created(&db, &asset).await;
-    assert_eq!(db.orphaned_pending_files().await.unwrap(), vec!["library/x/crashed.jpg".to_string()]);
-    db.clear_pending_files(&["library/x/crashed.jpg".to_string()]).await.unwrap();
-    assert!(db.orphaned_pending_files().await.unwrap().is_empty());
-});
+on_each_engine!(
+    pending_files_without_an_asset_are_reported_for_cleanup,
+    |db| {
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let asset = new_asset(&a.id, 1, "kept.jpg", 0);
+        db.add_pending_file(&asset.original_path, &[1; 20])
+            .await
+            .unwrap();
+        db.add_pending_file("library/x/crashed.jpg", &[2; 20])
+            .await
+            .unwrap();
+        created(&db, &asset).await;
+        assert_eq!(
+            db.orphaned_pending_files().await.unwrap(),
+            vec![("library/x/crashed.jpg".to_string(), vec![2; 20])]
+        );
+        db.clear_pending_files(&["library/x/crashed.jpg".to_string()])
+            .await
+            .unwrap();
+        assert!(db.orphaned_pending_files().await.unwrap().is_empty());
+    }
+);

@@ -1,0 +1,44 @@
+//! Keepsake's HTTP API: a compatible subset of Immich's, so Immich's own
+//! clients (the CLI, the mobile app) work unchanged, and the web app uses it too.
+//!
+//! The main entry is [`router`], which builds the axum router over a
+//! [`keepsake_library::Library`]; [`serve`] runs it on a bound listener.
+//! Handlers do four things: extract, authenticate ([`auth::Auth`]), call one
+//! library method, and render a wire type from [`dto`].
+//!
+//! Invariants: Immich's JSON names and quirks live only in this crate; every
+//! response, errors included, is `application/json` (except media bytes); no
+//! handler checks permissions or touches SQL or files itself.
+
+pub mod auth;
+pub mod dto;
+mod error;
+mod extract;
+mod routes;
+
+use axum::Router;
+use keepsake_library::Library;
+
+pub use error::ApiError;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub library: Library,
+}
+
+/// The whole HTTP surface: `/.well-known/immich` and everything under `/api`.
+pub fn router(library: Library) -> Router {
+    routes::router(AppState { library })
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    library: Library,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(library))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
