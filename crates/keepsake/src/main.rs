@@ -191,21 +191,33 @@ async fn serve(config: Config) -> Result<()> {
     let addr = listener.local_addr()?;
     let workers = library.start_workers();
     let url = format!("http://{addr}");
-    println!("Keepsake is running at {url}");
+    say(&format!("Keepsake is running at {url}"));
     if library.is_initialized().await? {
-        println!("Log in there, or point the Immich CLI or app at {url}");
+        say(&format!(
+            "Log in there, or point the Immich CLI or app at {url}"
+        ));
     } else {
-        println!("No account yet: create the admin with POST {url}/api/auth/admin-sign-up,");
-        println!(
+        say(&format!(
+            "No account yet: create the admin with POST {url}/api/auth/admin-sign-up,"
+        ));
+        say(&format!(
             "or: keepsake user create --admin --email you@example.com --password-stdin --data-dir {}",
             config.library.data_dir.display()
-        );
+        ));
     }
     tracing::info!(data_dir = %config.library.data_dir.display(), database = %config.database_label(), "serving");
     keepsake_http::serve(listener, library.clone(), shutdown_signal()).await?;
     workers.stop().await;
     library.close().await;
     Ok(())
+}
+
+/// Prints a line for the person who started the server; a closed stdout
+/// (a supervisor that stopped reading) must not take the server down.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 async fn shutdown_signal() {

@@ -49,6 +49,7 @@ pub async fn upload(
     let result = read_parts(library, &caller, &mut multipart, &mut parts).await;
     if let Err(e) = result {
         parts.discard(library).await;
+        drain(&mut multipart).await;
         return Err(e);
     }
     let Some((original, part_name)) = parts.original.take() else {
@@ -159,6 +160,21 @@ impl Parts {
             duration_ms,
             live_photo_video_id: self.field("livePhotoVideoId").map(str::to_string),
         })
+    }
+}
+
+/// Reads and drops what is left of a refused upload (up to a bound), so that
+/// the client, still sending, receives the error instead of a reset connection.
+async fn drain(multipart: &mut multer::Multipart<'_>) {
+    const BUDGET: usize = 256 * 1024 * 1024;
+    let mut seen = 0;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            seen += chunk.len();
+            if seen > BUDGET {
+                return;
+            }
+        }
     }
 }
 

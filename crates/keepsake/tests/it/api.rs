@@ -828,3 +828,81 @@ on_each_engine!(admin_manages_users_quota_and_sees_statistics, |server| {
         false
     );
 });
+
+on_each_engine!(
+    a_failing_job_is_recorded_with_its_asset_and_error_and_can_be_rerun,
+    |server| {
+        let admin = server.admin().await;
+        // A removal job whose path is not a valid store key fails for good, without retries.
+        let job = keepsake_library::db::jobs::NewJob::new(
+            "backgroundTask",
+            "FileDelete",
+            r#"{"paths":["../outside.jpg"]}"#,
+        )
+        .for_asset("00000000-0000-4000-8000-000000000001");
+        server.library.db().enqueue(&job).await.unwrap();
+        let mut failed = serde_json::Value::Null;
+        for _ in 0..500 {
+            failed = admin
+                .get("/queues/backgroundTask/jobs?status=failed")
+                .await
+                .json();
+            if !failed.as_array().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let failed = failed.as_array().unwrap();
+        assert_eq!(failed.len(), 1, "the job failed once and stopped");
+        assert_eq!(failed[0]["assetId"], "00000000-0000-4000-8000-000000000001");
+        assert!(
+            failed[0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("invalid file key"),
+            "{}",
+            failed[0]
+        );
+        assert_eq!(
+            failed[0]["attempts"], 1,
+            "a job that cannot succeed is not retried"
+        );
+        // The worker carries on with other work.
+        let id = admin.upload("after.jpg", fake_jpeg(80, 100)).await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            admin
+                .delete("/assets", &json!({ "ids": [id], "force": true }))
+                .await
+                .status,
+            204
+        );
+        let path = server
+            .data_dir()
+            .join("library/admin/2019/2019-07-12/after.jpg");
+        for _ in 0..500 {
+            if !path.exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!path.exists());
+        assert_eq!(
+            admin.get("/queues/backgroundTask").await.json()["statistics"]["failed"],
+            1
+        );
+        // "start" puts failed jobs back in line; this one fails again, with a fresh attempt count.
+        admin
+            .put(
+                "/jobs/backgroundTask",
+                &json!({ "command": "clear-failed" }),
+            )
+            .await;
+        assert_eq!(
+            admin.get("/queues/backgroundTask").await.json()["statistics"]["failed"],
+            0
+        );
+    }
+);

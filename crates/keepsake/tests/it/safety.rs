@@ -257,3 +257,99 @@ async fn restart_removes_files_of_uploads_that_never_committed() {
         assert_eq!(admin.get("/assets/statistics").await.json()["total"], 1);
     }
 }
+
+/// Runs `keepsake serve` in a private mount namespace whose data directory is
+/// a 4 MiB tmpfs (the database lives outside it), and returns the child and its URL.
+fn serve_on_a_tiny_disk(dir: &std::path::Path) -> (std::process::Child, String, impl Sized) {
+    use std::io::BufRead;
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = format!(
+        "mount -t tmpfs -o size=4m tmpfs '{data}' && exec '{bin}' serve --data-dir '{data}' --database '{db}' --listen 127.0.0.1:0",
+        data = data.display(),
+        bin = env!("CARGO_BIN_EXE_keepsake"),
+        db = dir.join("keepsake.db").display()
+    );
+    let mut child = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("unshare (util-linux) is needed for the full-disk test");
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("Keepsake is running at ")
+        .unwrap_or_else(|| panic!("server did not start on a tmpfs: {line:?}"))
+        .to_string();
+    (child, url, stdout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_gives_a_clear_error_and_keeps_the_library_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url, _stdout) = serve_on_a_tiny_disk(dir.path());
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{url}/api/auth/admin-sign-up"))
+        .json(&json!({ "email": "a@example.com", "password": "pw", "name": "A" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let login: serde_json::Value = http
+        .post(format!("{url}/api/auth/login"))
+        .json(&json!({ "email": "a@example.com", "password": "pw" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["accessToken"].as_str().unwrap().to_string();
+    let upload = |name: &str, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("fileCreatedAt", "2020-01-01T00:00:00.000Z")
+            .text("fileModifiedAt", "2020-01-01T00:00:00.000Z")
+            .part(
+                "assetData",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        http.post(format!("{url}/api/assets"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    };
+    let too_big = upload("huge.jpg", fake_jpeg(70, 6 * 1024 * 1024))
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 507);
+    let body: serde_json::Value = too_big.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("is full; free some space"),
+        "{body}"
+    );
+    let stats: serde_json::Value = http
+        .get(format!("{url}/api/assets/statistics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["total"], 0, "no row for the failed upload");
+    let small = upload("small.jpg", fake_jpeg(71, 100_000)).await.unwrap();
+    assert_eq!(
+        small.status(),
+        201,
+        "the space the failed upload took was given back"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
