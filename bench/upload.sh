@@ -23,7 +23,7 @@ immich=${KEEPSAKE_IMMICH_CLI:-$repo/tests/immich-cli/immich}
 
 if [[ ! -d $corpus ]] || [[ -z "$(ls -A "$corpus")" ]]; then
   echo "==> building the corpus into $corpus" >&2
-  CORPUS_DIR=$corpus "$repo/../shared/bench/make-corpus.sh" >&2
+  CORPUS_DIR=$corpus "${KEEPSAKE_SHARED:-$repo/../shared}/bench/make-corpus.sh" >&2
 fi
 files=$(find "$corpus" -type f | wc -l)
 bytes=$(du -sb "$corpus" | cut -f1)

@@ -148,6 +148,54 @@ impl BlobStore {
         }
     }
 
+    /// A fresh name in `tmp/` for a tool that writes its own output file
+    /// (ffmpeg); move it into place with [`BlobStore::replace_from`].
+    pub fn temp_path(&self, extension: &str) -> PathBuf {
+        self.root
+            .join("tmp")
+            .join(format!("{}.{extension}", uuid::Uuid::new_v4()))
+    }
+
+    /// Moves a complete file from `tmp/` to `key`, replacing what was there.
+    /// Only for derived files (previews, encodings), which are rebuilt from
+    /// the original; originals are never replaced (see [`BlobStore::try_link`]).
+    pub async fn replace_from(&self, tmp: &Path, key: &str) -> Result<()> {
+        let dest = self.path_of(key)?;
+        let parent = dest.parent().expect("keys have a parent").to_path_buf();
+        let synced = async {
+            let f = tokio::fs::File::open(tmp).await?;
+            f.sync_all().await
+        }
+        .await;
+        if let Err(e) = synced {
+            let _ = tokio::fs::remove_file(tmp).await;
+            return Err(io_error("cannot write", tmp, e));
+        }
+        tokio::fs::create_dir_all(&parent)
+            .await
+            .map_err(|e| io_error("cannot create", &parent, e))?;
+        if let Err(e) = tokio::fs::rename(tmp, &dest).await {
+            let _ = tokio::fs::remove_file(tmp).await;
+            return Err(io_error("cannot store", &dest, e));
+        }
+        sync_dir(&parent).await
+    }
+
+    /// Writes `bytes` to `key` through a temp file, replacing what was there
+    /// (derived files and sidecars Keepsake writes).
+    pub async fn put_replacing(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let tmp = self.temp_path("part");
+        tokio::fs::write(&tmp, bytes).await.map_err(|e| {
+            let err = io_error("cannot write", &tmp, e);
+            let tmp = tmp.clone();
+            tokio::spawn(async move {
+                let _ = tokio::fs::remove_file(tmp).await;
+            });
+            err
+        })?;
+        self.replace_from(&tmp, key).await
+    }
+
     /// SHA-1 of a stored file (used to recognise our own bytes after a crash).
     pub async fn sha1_of(&self, key: &str) -> Result<[u8; 20]> {
         use tokio::io::AsyncReadExt;

@@ -266,9 +266,22 @@ pub struct AssetChanges {
     pub date_time_original: Option<(i64, i64, Option<String>)>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// City, state and country for the new coordinates (written with them).
+    pub place: [Option<String>; 3],
     /// `Some(None)` clears the rating.
     pub rating: Option<Option<i64>>,
     pub live_photo_video_id: Option<Option<String>>,
+}
+
+/// An asset's place on the map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapMarker {
+    pub id: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
 }
 
 /// Counts by type.
@@ -499,6 +512,35 @@ impl Db {
         rows.iter().map(asset_from_row).collect()
     }
 
+    /// Places of the assets matching `filter` that have coordinates:
+    /// `(id, latitude, longitude, city, state, country)`, newest first.
+    pub async fn map_markers(&self, filter: &AssetFilter) -> Result<Vec<MapMarker>> {
+        let mut params = Vec::new();
+        let filter = AssetFilter {
+            with_location: Some(true),
+            ..filter.clone()
+        };
+        let from = filter.sql(&mut params);
+        let sql = format!(
+            "SELECT a.id, e.latitude, e.longitude, e.city, e.state, e.country {from} ORDER BY a.local_date_time DESC, a.id DESC"
+        );
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MapMarker {
+                    id: r.try_get("id")?,
+                    latitude: r.try_get("latitude")?,
+                    longitude: r.try_get("longitude")?,
+                    city: r.try_get("city")?,
+                    state: r.try_get("state")?,
+                    country: r.try_get("country")?,
+                })
+            })
+            .collect()
+    }
+
     /// Image and video counts for `filter`.
     pub async fn count_assets(&self, filter: &AssetFilter) -> Result<AssetCounts> {
         let mut params = Vec::new();
@@ -606,6 +648,15 @@ impl Db {
             if let (Some(lat), Some(lon)) = (changes.latitude, changes.longitude) {
                 // Floats are bound as text-free literals: both engines parse them exactly.
                 exif_sets.push(format!("latitude = {lat:?}, longitude = {lon:?}"));
+                for (column, value) in ["city", "state", "country"].iter().zip(&changes.place) {
+                    match value {
+                        Some(v) => {
+                            exif_params.push(Param::Text(v.clone()));
+                            exif_sets.push(format!("{column} = ${}", exif_params.len()));
+                        }
+                        None => exif_sets.push(format!("{column} = NULL")),
+                    }
+                }
                 locked.push("latitude");
                 locked.push("longitude");
             }
@@ -724,6 +775,14 @@ impl Db {
             let mut paths = vec![row.try_get::<String, _>("original_path")?];
             if let Some(s) = row.try_get::<Option<String>, _>("sidecar_path")? {
                 paths.push(s);
+            }
+            // Derived files (previews, thumbnails, encoded video) go with the original.
+            let derived = sqlx::query("SELECT path FROM asset_files WHERE asset_id = $1")
+                .bind(id.as_str())
+                .fetch_all(tx.conn())
+                .await?;
+            for d in &derived {
+                paths.push(d.try_get("path")?);
             }
             sqlx::query(
                 "UPDATE albums SET thumbnail_asset_id = NULL WHERE thumbnail_asset_id = $1",

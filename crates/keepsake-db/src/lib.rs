@@ -19,6 +19,7 @@ pub mod assets;
 pub mod auth;
 pub mod changes;
 pub mod jobs;
+pub mod media;
 pub mod records;
 #[doc(hidden)]
 pub mod testing;
@@ -90,12 +91,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "media",
+        sqlite: include_str!("../migrations/sqlite/0002_media.sql"),
+        postgres: include_str!("../migrations/postgres/0002_media.sql"),
+    },
+];
 
 impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.

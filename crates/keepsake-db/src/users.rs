@@ -257,6 +257,19 @@ impl Db {
         Ok(row.try_get("n")?)
     }
 
+    /// Bytes of originals an account owns, split into (photos, videos).
+    pub async fn usage_by_type(&self, user_id: &str) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN asset_type = 'VIDEO' THEN 0 ELSE file_size END), 0) AS BIGINT) AS photos, \
+             CAST(COALESCE(SUM(CASE WHEN asset_type = 'VIDEO' THEN file_size ELSE 0 END), 0) AS BIGINT) AS videos \
+             FROM assets WHERE owner_id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("photos")?, row.try_get("videos")?))
+    }
+
     /// Reads a key from `system_metadata`.
     pub async fn system_value(&self, key: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT value FROM system_metadata WHERE key = $1")

@@ -15,6 +15,7 @@ pub mod dto;
 mod error;
 mod extract;
 mod routes;
+mod web;
 
 use axum::Router;
 use keepsake_library::Library;
@@ -27,7 +28,7 @@ pub struct AppState {
     pub library: Library,
 }
 
-/// The whole HTTP surface: `/.well-known/immich` and everything under `/api`.
+/// The whole HTTP surface: `/.well-known/immich`, everything under `/api`, and the web app.
 pub fn router(library: Library) -> Router {
     routes::router(AppState { library })
 }

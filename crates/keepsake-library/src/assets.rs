@@ -107,7 +107,7 @@ impl Library {
         result
     }
 
-    async fn ingest(
+    pub(crate) async fn ingest(
         &self,
         caller: &Caller,
         original: &FinishedBlob,
@@ -193,9 +193,13 @@ impl Library {
             duration_ms: meta.duration_ms,
             live_photo_video_id: meta.live_photo_video_id.clone(),
         };
-        let outcome = self.db().insert_asset(&new, &[]).await;
+        let outcome = self
+            .db()
+            .insert_asset(&new, &[crate::media::extract_job(&id)])
+            .await;
         match outcome {
             Ok(InsertOutcome::Created(id)) => {
+                self.inner.jobs_ready.notify_waiters();
                 tracing::info!(asset = %id, path = %original_key, size = original.size, "stored a new asset");
                 Ok(UploadOutcome {
                     id,
@@ -385,7 +389,36 @@ impl Library {
                 ));
             }
         }
-        self.db().update_assets(ids, changes).await?;
+        let mut changes = changes.clone();
+        if let (Some(lat), Some(lon)) = (changes.latitude, changes.longitude) {
+            let place = tokio::task::spawn_blocking(move || {
+                keepsake_media::geocode::reverse_geocode(lat, lon)
+            })
+            .await
+            .map_err(|e| LibraryError::Internal(e.to_string()))?;
+            changes.place = match place {
+                Some(p) => [Some(p.city), p.state, Some(p.country)],
+                None => [None, None, None],
+            };
+        }
+        self.db().update_assets(ids, &changes).await?;
+        // Edits the library keeps in its files, too: written to the XMP sidecar.
+        if changes.description.is_some()
+            || changes.rating.is_some()
+            || changes.date_time_original.is_some()
+            || changes.latitude.is_some()
+        {
+            for id in ids {
+                self.db()
+                    .enqueue(&crate::media::job(
+                        crate::media::SIDECAR_QUEUE,
+                        crate::media::SIDECAR_KIND,
+                        id,
+                    ))
+                    .await?;
+            }
+            self.inner.jobs_ready.notify_waiters();
+        }
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.owned_asset(caller, id).await?);

@@ -235,3 +235,38 @@ impl Library {
         Ok((results, more))
     }
 }
+
+/// Filters of the map (Immich's `/map/markers` query).
+#[derive(Debug, Clone, Default)]
+pub struct MapQuery {
+    /// `Some(true)`: archived only; `Some(false)` or `None`: the timeline's.
+    pub is_archived: Option<bool>,
+    pub is_favorite: Option<bool>,
+    pub taken_after: Option<Timestamp>,
+    pub taken_before: Option<Timestamp>,
+}
+
+impl Library {
+    /// The caller's assets that have a place, for the map.
+    pub async fn map_markers(
+        &self,
+        caller: &Caller,
+        q: &MapQuery,
+    ) -> Result<Vec<keepsake_db::assets::MapMarker>> {
+        caller.require(Permission::MAP_READ)?;
+        let visibility = match q.is_archived {
+            Some(true) => Visibility::Archive,
+            _ => Visibility::Timeline,
+        };
+        let filter = AssetFilter {
+            owner_ids: vec![caller.user.id.clone()],
+            is_trashed: Some(false),
+            visibility: Some(visibility.as_str().to_string()),
+            is_favorite: q.is_favorite,
+            taken_after: q.taken_after.map(|t| t.0),
+            taken_before: q.taken_before.map(|t| t.0),
+            ..Default::default()
+        };
+        Ok(self.db().map_markers(&filter).await?)
+    }
+}

@@ -17,6 +17,7 @@ mod assets;
 mod auth;
 mod browse;
 mod error;
+mod media;
 mod server;
 mod users;
 mod worker;
@@ -32,10 +33,12 @@ use keepsake_db::{Db, UserRecord};
 pub use albums::{AlbumMemberChange, BulkError, BulkResults, NewAlbum};
 pub use assets::{BulkCheckItem, BulkCheckResult, DeleteMode, UploadMeta, UploadOutcome};
 pub use auth::{LoginOutcome, NewApiKey};
-pub use browse::{SearchQuery, TimelineQuery};
+pub use browse::{MapQuery, SearchQuery, TimelineQuery};
 pub use error::{ErrorKind, LibraryError, Result};
 pub use keepsake_blobs::{FinishedBlob, TempBlob};
 pub use keepsake_db as db;
+pub use keepsake_media::video::{Tools as VideoTools, TranscodeOptions};
+pub use media::{ENCODED_VIDEO, METADATA_QUEUE, PREVIEW, THUMBNAIL, THUMBNAIL_QUEUE, VIDEO_QUEUE};
 pub use server::{ServerStatistics, StorageInfo, UserUsage};
 pub use users::{AdminUserChanges, NewUserInput};
 pub use worker::{QueueInfo, WorkerHandle};
@@ -55,6 +58,10 @@ pub struct LibraryConfig {
     pub change_retention_days: i64,
     /// Background jobs run at once.
     pub worker_concurrency: usize,
+    /// Where ffmpeg and ffprobe are, and their time limits.
+    pub video_tools: keepsake_media::video::Tools,
+    /// When and how videos are re-encoded for browsers.
+    pub transcode: keepsake_media::video::TranscodeOptions,
 }
 
 impl LibraryConfig {
@@ -66,6 +73,8 @@ impl LibraryConfig {
             trash_days: 30,
             change_retention_days: 30,
             worker_concurrency: 2,
+            video_tools: Default::default(),
+            transcode: Default::default(),
         }
     }
 

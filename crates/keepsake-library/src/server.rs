@@ -13,6 +13,8 @@ pub struct UserUsage {
     pub photos: i64,
     pub videos: i64,
     pub usage: i64,
+    pub usage_photos: i64,
+    pub usage_videos: i64,
     pub quota_size_bytes: Option<i64>,
 }
 
@@ -21,6 +23,8 @@ pub struct ServerStatistics {
     pub photos: i64,
     pub videos: i64,
     pub usage: i64,
+    pub usage_photos: i64,
+    pub usage_videos: i64,
     pub by_user: Vec<UserUsage>,
 }
 
@@ -40,6 +44,8 @@ impl Library {
             photos: 0,
             videos: 0,
             usage: 0,
+            usage_photos: 0,
+            usage_videos: 0,
             by_user: Vec::new(),
         };
         for user in self.db().list_users(false).await? {
@@ -48,16 +54,21 @@ impl Library {
                 ..Default::default()
             };
             let counts = self.db().count_assets(&filter).await?;
-            let usage = self.db().usage_bytes(&user.id).await?;
+            let (usage_photos, usage_videos) = self.db().usage_by_type(&user.id).await?;
+            let usage = usage_photos + usage_videos;
             stats.photos += counts.images;
             stats.videos += counts.videos;
             stats.usage += usage;
+            stats.usage_photos += usage_photos;
+            stats.usage_videos += usage_videos;
             stats.by_user.push(UserUsage {
                 user_id: user.id,
                 user_name: user.name,
                 photos: counts.images,
                 videos: counts.videos,
                 usage,
+                usage_photos,
+                usage_videos,
                 quota_size_bytes: user.quota_size_bytes,
             });
         }

@@ -108,7 +108,9 @@ impl Library {
     }
 
     async fn worker_loop(&self, name: &str, stop: &mut tokio::sync::watch::Receiver<bool>) {
-        let queues = vec![FILE_DELETE_QUEUE.to_string()];
+        // Removing files first keeps the disk honest; then the media pipeline in order.
+        let mut queues = vec![FILE_DELETE_QUEUE.to_string()];
+        queues.extend(crate::media::MEDIA_QUEUES.iter().map(|q| q.to_string()));
         loop {
             if *stop.borrow() {
                 return;
@@ -186,6 +188,16 @@ impl Library {
                 .housekeeping()
                 .await
                 .map_err(|e| JobError::Retry(e.to_string())),
+            crate::media::EXTRACT_KIND
+            | crate::media::THUMBNAIL_KIND
+            | crate::media::ENCODE_KIND
+            | crate::media::SIDECAR_KIND => self
+                .run_media_job(&job.kind, &job.payload)
+                .await
+                .map_err(|e| match e {
+                    crate::media::StepError::Retry(m) => JobError::Retry(m),
+                    crate::media::StepError::Abort(m) => JobError::Abort(m),
+                }),
             other => Err(JobError::Abort(format!("unknown job kind {other}"))),
         }
     }
@@ -286,18 +298,22 @@ impl Library {
     }
 
     /// Admin: Immich's queue commands (`start`, `pause`, `resume`, `empty`, `clear-failed`).
-    /// `start` re-runs the queue's failed jobs (and housekeeping, for `backgroundTask`).
+    /// `start` re-runs the queue's failed jobs (and housekeeping, for `backgroundTask`);
+    /// for the media queues it also queues assets that never had the step, or
+    /// every asset with `force`.
     pub async fn queue_command(
         &self,
         caller: &Caller,
         name: &str,
         command: &str,
+        force: bool,
     ) -> Result<QueueInfo> {
         caller.require(Permission::QUEUE_JOB_CREATE)?;
         self.queue(caller, name).await?;
         match command {
             "start" => {
                 self.db().retry_failed_jobs(name).await?;
+                self.queue_media_step(caller, name, force).await?;
                 if name == FILE_DELETE_QUEUE {
                     self.db()
                         .enqueue(

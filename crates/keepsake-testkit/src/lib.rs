@@ -6,6 +6,8 @@
 //! this run covers (PostgreSQL when `KEEPSAKE_TEST_POSTGRES_URL` is set, as
 //! `scripts/test.sh` does), so each integration test runs once per engine.
 
+pub mod fixtures;
+
 use std::path::{Path, PathBuf};
 
 pub use keepsake_library::db::Engine;
@@ -203,6 +205,8 @@ pub struct Reply {
     pub content_type: String,
     pub headers: reqwest::header::HeaderMap,
     pub body: String,
+    /// The body as sent (media).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -253,12 +257,13 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = r.text().await.unwrap_or_default();
+        let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
         Reply {
             status,
             content_type,
             headers,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 
@@ -287,6 +292,37 @@ impl Client {
     }
 
     /// Uploads bytes as the Immich CLI does (fields first, then `assetData`).
+    /// Waits until no job is waiting, delayed or running (an admin client):
+    /// polls `/api/queues`, failing the test after 120 s.
+    pub async fn wait_for_jobs(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let reply = self.get("/queues").await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            let busy: i64 = reply
+                .json()
+                .as_array()
+                .expect("queues")
+                .iter()
+                .map(|q| {
+                    let s = &q["statistics"];
+                    s["waiting"].as_i64().unwrap_or(0)
+                        + s["active"].as_i64().unwrap_or(0)
+                        + s["delayed"].as_i64().unwrap_or(0)
+                })
+                .sum();
+            if busy == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "jobs still busy after 120 s: {}",
+                reply.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
     pub async fn upload(&self, file_name: &str, bytes: Vec<u8>) -> Reply {
         let form = reqwest::multipart::Form::new()
             .text("fileCreatedAt", "2019-07-12T18:15:12.000Z")

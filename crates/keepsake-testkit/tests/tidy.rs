@@ -71,9 +71,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("keepsake-core", &[]),
     ("keepsake-db", &["keepsake-core"]),
     ("keepsake-blobs", &["keepsake-core"]),
+    ("keepsake-media", &["keepsake-core"]),
     (
         "keepsake-library",
-        &["keepsake-core", "keepsake-db", "keepsake-blobs"],
+        &[
+            "keepsake-core",
+            "keepsake-db",
+            "keepsake-blobs",
+            "keepsake-media",
+        ],
     ),
     ("keepsake-http", &["keepsake-core", "keepsake-library"]),
     ("keepsake-testkit", &["keepsake-library", "keepsake-http"]),

@@ -75,7 +75,7 @@ on_each_engine!(
             .await
             .unwrap()
             .get("n");
-        assert_eq!(n, 1);
+        assert_eq!(n, 2);
         assert_eq!(db.latest_change_id().await.unwrap(), 0);
     }
 );
@@ -512,5 +512,188 @@ on_each_engine!(
             .await
             .unwrap();
         assert!(db.orphaned_pending_files().await.unwrap().is_empty());
+    }
+);
+
+on_each_engine!(
+    extracted_metadata_fills_exif_and_dates_but_keeps_what_the_user_edited,
+    |db| {
+        use keepsake_db::media::{MediaStep, MetadataUpdate};
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let edited = created(&db, &new_asset(&a.id, 1, "edited.jpg", 0)).await;
+        let plain = created(&db, &new_asset(&a.id, 2, "plain.jpg", 0)).await;
+        assert_eq!(
+            db.assets_for_step(MediaStep::Metadata, false)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let changes = AssetChanges {
+            description: Some("my words".into()),
+            ..Default::default()
+        };
+        db.update_assets(std::slice::from_ref(&edited), &changes)
+            .await
+            .unwrap();
+        let update = MetadataUpdate {
+            make: Some("Canon".into()),
+            description: Some("from the camera".into()),
+            date_time_original: Some(1_562_947_200_000),
+            local_date_time: Some(1_562_954_400_000),
+            time_zone: Some("UTC+2".into()),
+            latitude: Some(-33.86),
+            longitude: Some(151.2),
+            city: Some("Sydney".into()),
+            tags: vec!["Places/Sydney".into()],
+            f_number: Some(2.8),
+            width: Some(4000),
+            height: Some(3000),
+            ..Default::default()
+        };
+        let before = db.latest_change_id().await.unwrap();
+        for id in [&edited, &plain] {
+            assert!(db.apply_metadata(id, &update, &[]).await.unwrap());
+        }
+        assert!(db.latest_change_id().await.unwrap() > before);
+        let e = db.asset_by_id(&edited).await.unwrap().unwrap();
+        assert_eq!(e.exif.description, "my words");
+        assert_eq!(e.exif.make.as_deref(), Some("Canon"));
+        let p = db.asset_by_id(&plain).await.unwrap().unwrap();
+        assert_eq!(p.exif.description, "from the camera");
+        assert_eq!(p.file_created_at, 1_562_947_200_000);
+        assert_eq!(p.local_date_time, 1_562_954_400_000);
+        assert_eq!(p.exif.time_zone.as_deref(), Some("UTC+2"));
+        assert_eq!(p.exif.latitude, Some(-33.86));
+        assert_eq!(p.exif.f_number, Some(2.8));
+        assert_eq!((p.width, p.height), (Some(4000), Some(3000)));
+        assert!(
+            db.assets_for_step(MediaStep::Metadata, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            db.assets_for_step(MediaStep::Metadata, true)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            !db.apply_metadata("no-such-asset", &update, &[])
+                .await
+                .unwrap()
+        );
+    }
+);
+
+on_each_engine!(
+    derived_files_are_recorded_and_removed_with_their_asset,
+    |db| {
+        use keepsake_db::media::{AssetFile, MediaStep};
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let id = created(&db, &new_asset(&a.id, 1, "x.jpg", 0)).await;
+        let files = vec![
+            AssetFile {
+                kind: "preview".into(),
+                path: format!("thumbs/{id}_preview.jpeg"),
+            },
+            AssetFile {
+                kind: "thumbnail".into(),
+                path: format!("thumbs/{id}_thumbnail.webp"),
+            },
+        ];
+        assert!(
+            db.set_thumbnails(&id, Some(&[1, 2, 3]), &files)
+                .await
+                .unwrap()
+        );
+        // Running the step again replaces rather than duplicates.
+        assert!(db.set_thumbnails(&id, Some(&[4, 5]), &files).await.unwrap());
+        assert_eq!(db.asset_files(&id).await.unwrap(), files);
+        let asset = db.asset_by_id(&id).await.unwrap().unwrap();
+        assert_eq!(asset.thumbhash, Some(vec![4, 5]));
+        assert!(db.media_steps(&id).await.unwrap()[1].is_some());
+        assert!(
+            db.assets_for_step(MediaStep::Thumbnails, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let removed = db.delete_assets(std::slice::from_ref(&id)).await.unwrap();
+        let paths = &removed[0].paths;
+        assert!(paths.contains(&files[0].path) && paths.contains(&files[1].path));
+        assert!(db.asset_files(&id).await.unwrap().is_empty());
+        assert!(!db.set_thumbnails(&id, None, &files).await.unwrap());
+    }
+);
+
+on_each_engine!(
+    live_photo_halves_are_found_by_content_id_and_the_video_is_hidden,
+    |db| {
+        use keepsake_db::media::MetadataUpdate;
+        let a = db
+            .insert_user(&new_user("a@x", true), false)
+            .await
+            .unwrap()
+            .unwrap();
+        let still = created(&db, &new_asset(&a.id, 1, "IMG_1.HEIC", 0)).await;
+        let mut video = new_asset(&a.id, 2, "IMG_1.MOV", 0);
+        video.asset_type = "VIDEO".into();
+        let video = created(&db, &video).await;
+        let cid = MetadataUpdate {
+            live_photo_cid: Some("CID-1".into()),
+            ..Default::default()
+        };
+        db.apply_metadata(&still, &cid, &[]).await.unwrap();
+        db.apply_metadata(&video, &cid, &[]).await.unwrap();
+        let album = db
+            .create_album(
+                &a.id,
+                "trip",
+                "",
+                "desc",
+                &[],
+                &[video.clone(), still.clone()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            db.live_photo_partner(&a.id, "CID-1", "VIDEO", &still)
+                .await
+                .unwrap(),
+            Some(video.clone())
+        );
+        assert_eq!(
+            db.live_photo_partner(&a.id, "CID-1", "IMAGE", &video)
+                .await
+                .unwrap(),
+            Some(still.clone())
+        );
+        assert_eq!(
+            db.live_photo_partner(&a.id, "CID-2", "VIDEO", &still)
+                .await
+                .unwrap(),
+            None
+        );
+        db.link_live_photo(&still, &video).await.unwrap();
+        let s = db.asset_by_id(&still).await.unwrap().unwrap();
+        assert_eq!(s.live_photo_video_id.as_deref(), Some(video.as_str()));
+        let v = db.asset_by_id(&video).await.unwrap().unwrap();
+        assert_eq!(v.visibility, "hidden");
+        assert_eq!(
+            db.album_ids_for_asset(&video).await.unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(db.album_ids_for_asset(&still).await.unwrap(), vec![album]);
     }
 );

@@ -142,6 +142,7 @@ fn changes(u: Update) -> Result<AssetChanges, ApiError> {
         date_time_original,
         latitude: u.latitude,
         longitude: u.longitude,
+        place: Default::default(),
         rating: u.rating.map(|r| r.filter(|v| *v != 0)),
         live_photo_video_id: u.live_photo_video_id,
     })
@@ -376,9 +377,10 @@ pub struct ThumbnailQuery {
     size: Option<String>,
 }
 
-/// Derived images come from the media pipeline; until one exists for an asset,
-/// `fullsize` of a browser-displayable original is the original itself and
-/// other sizes answer 404, as Immich does for a missing thumbnail file.
+/// Previews and thumbnails come from the media pipeline. `fullsize` is the
+/// original when browsers can show it, else the preview. Until a derived file
+/// exists (the pipeline has not reached the asset, or its file could not be
+/// read), the answer is 404, as Immich's is for a missing thumbnail file.
 pub async fn thumbnail(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -392,8 +394,17 @@ pub async fn thumbnail(
             "Validation failed: size must be one of thumbnail, preview, fullsize",
         ));
     }
-    let asset = state.library.get_asset(&caller, uuid(&id)?).await?;
-    let mime = keepsake_core::media::mime_type(&asset.original_file_name);
+    let (kind, mime, ext) = if size == "thumbnail" {
+        (keepsake_library::THUMBNAIL, "image/webp", "webp")
+    } else {
+        (keepsake_library::PREVIEW, "image/jpeg", "jpeg")
+    };
+    let (path, asset) = state
+        .library
+        .derived_file(&caller, uuid(&id)?, kind)
+        .await?;
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let original_mime = keepsake_core::media::mime_type(&asset.original_file_name);
     let web_friendly = [
         "image/jpeg",
         "image/png",
@@ -401,18 +412,81 @@ pub async fn thumbnail(
         "image/gif",
         "image/avif",
     ]
-    .contains(&mime);
-    if size == "fullsize" && web_friendly {
-        let (path, asset) = state.library.original_file(&caller, &asset.id).await?;
-        return serve_file(
-            &path,
-            mime,
+    .contains(&original_mime);
+    if size == "fullsize" && web_friendly && asset.asset_type == "IMAGE" {
+        let original = state.library.viewable_original(&caller, &asset.id).await?;
+        return serve_cached(
+            &original,
+            original_mime,
             &asset.original_file_name,
-            headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+            &headers,
+            range,
         )
         .await;
     }
-    Err(ApiError::not_found("Asset media not found"))
+    let Some(path) = path else {
+        return Err(ApiError::not_found("Asset media not found"));
+    };
+    let stem = asset
+        .original_file_name
+        .rsplit_once('.')
+        .map_or(asset.original_file_name.as_str(), |(s, _)| s);
+    serve_cached(&path, mime, &format!("{stem}.{ext}"), &headers, range).await
+}
+
+/// A video for playing: its browser-playable encoding if one was made, else
+/// the original; with Range, for seeking.
+pub async fn playback(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (path, asset) = state.library.playback_file(&caller, uuid(&id)?).await?;
+    let encoded = !path.ends_with(&asset.original_path);
+    let mime = if encoded {
+        "video/mp4"
+    } else {
+        keepsake_core::media::mime_type(&asset.original_file_name)
+    };
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    serve_cached(&path, mime, &asset.original_file_name, &headers, range).await
+}
+
+/// [`serve_file`] with a validator: files under a key never change in place
+/// except when rebuilt, so size and modification time make a strong enough ETag.
+async fn serve_cached(
+    path: &std::path::Path,
+    mime: &str,
+    file_name: &str,
+    headers: &HeaderMap,
+    range: Option<&str>,
+) -> Result<Response, ApiError> {
+    let etag = tokio::fs::metadata(path).await.ok().map(|m| {
+        let modified = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        format!("\"{:x}-{:x}\"", m.len(), modified)
+    });
+    if let (Some(tag), Some(sent)) = (&etag, headers.get(header::IF_NONE_MATCH))
+        && sent
+            .to_str()
+            .is_ok_and(|s| s.split(',').any(|t| t.trim() == tag))
+    {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        if let Ok(v) = HeaderValue::from_str(tag) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(r);
+    }
+    let mut response = serve_file(path, mime, file_name, range).await?;
+    if let Some(v) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{id}", get(assets::get).put(assets::update))
         .route("/assets/{id}/original", get(assets::original))
         .route("/assets/{id}/thumbnail", get(assets::thumbnail))
+        .route("/assets/{id}/video/playback", get(assets::playback))
         .route("/trash/empty", post(assets::empty_trash))
         .route("/trash/restore", post(assets::restore_trash))
         .route("/trash/restore/assets", post(assets::restore_assets))
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/timeline/buckets", get(search::buckets))
         .route("/timeline/bucket", get(search::bucket))
         .route("/search/metadata", post(search::metadata))
+        .route("/map/markers", get(search::map_markers))
         // jobs
         .route("/queues", get(queues::list))
         .route("/queues/{name}", get(queues::get).put(queues::update))
@@ -112,11 +114,24 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/.well-known/immich", get(server::well_known))
         .nest("/api", api)
-        .fallback(not_found)
+        .fallback(web_or_not_found)
         .layer(axum::middleware::from_fn(limit_headers))
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// GET and HEAD outside `/api` load the web app; anything else is an unknown route.
+async fn web_or_not_found(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        crate::web::serve(uri, headers).await
+    } else {
+        not_found().await
+    }
 }
 
 /// Headers beyond this many bytes in total are refused before any handler runs.

@@ -109,6 +109,9 @@ pub async fn legacy_list(
 #[derive(Deserialize)]
 pub struct Command {
     command: String,
+    /// With `start`: every asset, not only those that never had the step.
+    #[serde(default)]
+    force: bool,
 }
 
 pub async fn legacy_command(
@@ -119,7 +122,7 @@ pub async fn legacy_command(
 ) -> Result<axum::Json<Value>, ApiError> {
     let q = state
         .library
-        .queue_command(&caller, &name, &body.command)
+        .queue_command(&caller, &name, &body.command, body.force)
         .await?;
     Ok(axum::Json(
         json!({ "jobCounts": statistics(&q), "queueStatus": { "isActive": q.active > 0, "isPaused": q.is_paused } }),

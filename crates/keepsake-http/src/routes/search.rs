@@ -1,8 +1,8 @@
-//! `/timeline/*` and `/search/metadata`.
+//! `/timeline/*`, `/search/metadata` and `/map/markers`.
 
 use axum::extract::State;
 use keepsake_core::{Timestamp, Visibility};
-use keepsake_library::{SearchQuery, TimelineQuery};
+use keepsake_library::{MapQuery, SearchQuery, TimelineQuery};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -196,4 +196,53 @@ pub async fn metadata(
             "nextPage": if more { Some((page.max(1) + 1).to_string()) } else { None }
         }
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapParams {
+    is_archived: Option<bool>,
+    is_favorite: Option<bool>,
+    file_created_after: Option<String>,
+    file_created_before: Option<String>,
+    /// Partners and shared albums are not in Keepsake yet: accepted, no effect.
+    #[allow(dead_code)]
+    with_partners: Option<bool>,
+    #[allow(dead_code)]
+    with_shared_albums: Option<bool>,
+}
+
+fn instant(text: Option<&str>, name: &str) -> Result<Option<Timestamp>, ApiError> {
+    text.map(|t| {
+        Timestamp::parse_iso(t).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Validation failed: {name} must be an ISO 8601 date"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// Immich's `MapMarkerResponseDto[]`.
+pub async fn map_markers(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Query(p): Query<MapParams>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let q = MapQuery {
+        is_archived: p.is_archived,
+        is_favorite: p.is_favorite,
+        taken_after: instant(p.file_created_after.as_deref(), "fileCreatedAfter")?,
+        taken_before: instant(p.file_created_before.as_deref(), "fileCreatedBefore")?,
+    };
+    let markers = state.library.map_markers(&caller, &q).await?;
+    Ok(axum::Json(serde_json::Value::Array(
+        markers
+            .iter()
+            .map(|m| {
+                json!({ "id": m.id, "lat": m.latitude, "lon": m.longitude,
+                        "city": m.city, "state": m.state, "country": m.country })
+            })
+            .collect(),
+    )))
 }

@@ -82,13 +82,13 @@ pub async fn statistics(
         .map(|u| {
             json!({
                 "userId": u.user_id, "userName": u.user_name, "photos": u.photos, "videos": u.videos,
-                "usage": u.usage, "usagePhotos": u.usage, "usageVideos": 0, "quotaSizeInBytes": u.quota_size_bytes
+                "usage": u.usage, "usagePhotos": u.usage_photos, "usageVideos": u.usage_videos, "quotaSizeInBytes": u.quota_size_bytes
             })
         })
         .collect();
     Ok(Json(json!({
         "photos": stats.photos, "videos": stats.videos, "usage": stats.usage,
-        "usagePhotos": stats.usage, "usageVideos": 0, "usageByUser": by_user
+        "usagePhotos": stats.usage_photos, "usageVideos": stats.usage_videos, "usageByUser": by_user
     })))
 }
 

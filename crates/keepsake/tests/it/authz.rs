@@ -191,6 +191,21 @@ fn routes() -> Vec<Route> {
             true,
         ),
         r("POST", "/search/metadata", json!({}), "asset.read", false),
+        r("GET", "/map/markers", json!(null), "map.read", false),
+        r(
+            "GET",
+            "/assets/{asset}/thumbnail?size=preview",
+            json!(null),
+            "asset.view",
+            true,
+        ),
+        r(
+            "GET",
+            "/assets/{asset}/video/playback",
+            json!(null),
+            "asset.view",
+            true,
+        ),
         r("GET", "/server/about", json!(null), "server.about", false),
         r(
             "GET",
@@ -218,6 +233,11 @@ fn admin_routes() -> Vec<(&'static str, &'static str, Value)> {
         ("GET", "/queues", json!(null)),
         ("PUT", "/queues/backgroundTask", json!({ "isPaused": true })),
         ("GET", "/jobs", json!(null)),
+        (
+            "PUT",
+            "/jobs/thumbnailGeneration",
+            json!({ "command": "start", "force": true }),
+        ),
     ]
 }
 

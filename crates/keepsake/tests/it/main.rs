@@ -6,6 +6,7 @@ mod api;
 mod authz;
 mod commands;
 mod immich_cli;
+mod media;
 mod safety;
 
 /// Runs an async test body once per engine, each on a fresh server.
