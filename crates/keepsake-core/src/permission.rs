@@ -194,6 +194,11 @@ impl Permission {
     pub const AUTH_CHANGE_PASSWORD: Permission = Permission("auth.changePassword");
     pub const TIMELINE_READ: Permission = Permission("timeline.read");
     pub const MAP_READ: Permission = Permission("map.read");
+    pub const TAG_CREATE: Permission = Permission("tag.create");
+    pub const TAG_READ: Permission = Permission("tag.read");
+    pub const TAG_UPDATE: Permission = Permission("tag.update");
+    pub const TAG_DELETE: Permission = Permission("tag.delete");
+    pub const TAG_ASSET: Permission = Permission("tag.asset");
     pub const SERVER_ABOUT: Permission = Permission("server.about");
     pub const SERVER_STORAGE: Permission = Permission("server.storage");
     pub const SERVER_STATISTICS: Permission = Permission("server.statistics");

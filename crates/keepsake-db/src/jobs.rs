@@ -6,7 +6,10 @@
 //! the job again (handlers are idempotent). Completion is fenced on the lease
 //! owner, so a worker whose lease was taken back cannot mark the job done.
 //! PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a
-//! time and needs no more than its write transaction.
+//! time and needs no more than its write transaction. Jobs of one kind for one
+//! asset never run at once: a job waits while its twin runs, so work queued
+//! after a change always sees that change (a sidecar write queued during
+//! another write of the same sidecar runs after it).
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -149,6 +152,8 @@ impl Db {
             "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3 AND queue IN ({}) \
                AND queue NOT IN (SELECT queue FROM queue_state WHERE is_paused = TRUE) \
+               AND (asset_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.asset_id = jobs.asset_id \
+                    AND r.kind = jobs.kind AND r.state = 'running')) \
                ORDER BY priority DESC, run_at, id LIMIT 1 {lock}) \
              RETURNING {JOB_COLUMNS}",
             list.join(", ")

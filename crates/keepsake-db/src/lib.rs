@@ -21,6 +21,7 @@ pub mod changes;
 pub mod jobs;
 pub mod media;
 pub mod records;
+pub mod tags;
 #[doc(hidden)]
 pub mod testing;
 pub mod users;

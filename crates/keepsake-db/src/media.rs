@@ -104,8 +104,8 @@ impl Db {
         let mut q = sqlx::query(
             "UPDATE asset_exif SET make = $2, model = $3, lens_model = $4, exif_image_width = $5, exif_image_height = $6, \
              orientation = $7, modify_date = $8, f_number = $9, focal_length = $10, iso = $11, exposure_time = $12, fps = $13, \
-             projection_type = $14, profile_description = $15, colorspace = $16, bits_per_sample = $17, live_photo_cid = $18, \
-             tags = $19 WHERE asset_id = $1",
+             projection_type = $14, profile_description = $15, colorspace = $16, bits_per_sample = $17, live_photo_cid = $18 \
+             WHERE asset_id = $1",
         )
         .bind(asset_id)
         .bind(m.make.clone())
@@ -124,8 +124,7 @@ impl Db {
         .bind(m.profile_description.clone())
         .bind(m.colorspace.clone())
         .bind(m.bits_per_sample)
-        .bind(m.live_photo_cid.clone())
-        .bind(json_string_array(&m.tags));
+        .bind(m.live_photo_cid.clone());
         q.execute(tx.conn()).await?;
 
         if !is_locked("description") {
@@ -133,6 +132,14 @@ impl Db {
                 .bind(asset_id)
                 .bind(m.description.clone().unwrap_or_default());
             q.execute(tx.conn()).await?;
+        }
+        if !is_locked("tags") {
+            let owner: String = sqlx::query("SELECT owner_id FROM assets WHERE id = $1")
+                .bind(asset_id)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("owner_id")?;
+            crate::tags::replace_asset_tags_in(tx.conn(), &owner, asset_id, &m.tags).await?;
         }
         if !is_locked("rating") {
             sqlx::query("UPDATE asset_exif SET rating = $2 WHERE asset_id = $1")
@@ -353,32 +360,6 @@ impl Db {
             .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Replaces the tags of an asset (a user edit; written to the sidecar too).
-    pub async fn set_asset_tags(&self, asset_id: &str, tags: &[String]) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE asset_exif SET tags = $2 WHERE asset_id = $1")
-            .bind(asset_id)
-            .bind(json_string_array(tags))
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(n > 0)
-    }
-
-    /// The tags of an asset.
-    pub async fn asset_tags(&self, asset_id: &str) -> Result<Vec<String>> {
-        let row = sqlx::query("SELECT tags FROM asset_exif WHERE asset_id = $1")
-            .bind(asset_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let text: String = match row {
-            Some(r) => r.try_get("tags")?,
-            None => return Ok(Vec::new()),
-        };
-        Ok(serde_json::from_str(&text).unwrap_or_default())
     }
 
     /// Records the sidecar path of an asset that had none (written by Keepsake).

@@ -202,7 +202,7 @@ pub struct AssetResponse {
     pub live_photo_video_id: Option<String>,
     pub exif_info: ExifResponse,
     pub people: Vec<()>,
-    pub tags: Vec<()>,
+    pub tags: Vec<TagResponse>,
     pub duplicate_id: Option<String>,
     pub stack: Option<()>,
 }
@@ -456,5 +456,34 @@ mod tests {
         assert_eq!(super::human_bytes(512), "512 B");
         assert_eq!(super::human_bytes(1536), "1.5 KiB");
         assert_eq!(super::human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}
+
+/// Immich's `TagResponseDto`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagResponse {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub value: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+impl From<&keepsake_library::TagRecord> for TagResponse {
+    fn from(t: &keepsake_library::TagRecord) -> Self {
+        TagResponse {
+            id: t.id.clone(),
+            parent_id: t.parent_id.clone(),
+            name: t.name().to_string(),
+            value: t.value.clone(),
+            created_at: iso(t.created_at),
+            updated_at: iso(t.updated_at),
+            color: t.color.clone(),
+        }
     }
 }

@@ -408,16 +408,7 @@ impl Library {
             || changes.date_time_original.is_some()
             || changes.latitude.is_some()
         {
-            for id in ids {
-                self.db()
-                    .enqueue(&crate::media::job(
-                        crate::media::SIDECAR_QUEUE,
-                        crate::media::SIDECAR_KIND,
-                        id,
-                    ))
-                    .await?;
-            }
-            self.inner.jobs_ready.notify_waiters();
+            self.queue_sidecar_writes(ids).await?;
         }
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {

@@ -19,6 +19,7 @@ mod browse;
 mod error;
 mod media;
 mod server;
+mod tags;
 mod users;
 mod worker;
 
@@ -37,6 +38,7 @@ pub use browse::{MapQuery, SearchQuery, TimelineQuery};
 pub use error::{ErrorKind, LibraryError, Result};
 pub use keepsake_blobs::{FinishedBlob, TempBlob};
 pub use keepsake_db as db;
+pub use keepsake_db::tags::TagRecord;
 pub use keepsake_media::video::{Tools as VideoTools, TranscodeOptions};
 pub use media::{ENCODED_VIDEO, METADATA_QUEUE, PREVIEW, THUMBNAIL, THUMBNAIL_QUEUE, VIDEO_QUEUE};
 pub use server::{ServerStatistics, StorageInfo, UserUsage};

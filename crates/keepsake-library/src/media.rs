@@ -381,12 +381,33 @@ impl Library {
                 "the sidecar {key} is not valid XMP ({e}); it was left as it is, so the edit is only in the database"
             )));
         }
-        let tags = self.db().asset_tags(&asset.id).await?;
+        let tags = self
+            .db()
+            .asset_tags(&asset.id)
+            .await?
+            .into_iter()
+            .map(|t| t.value)
+            .collect();
         let fields = sidecar_fields(&asset, tags);
         let text = xmp::write(existing.as_deref(), &fields);
         self.blobs().put_replacing(&key, text.as_bytes()).await?;
         if asset.sidecar_path.is_none() {
             self.db().set_sidecar_path(&asset.id, &key).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues a sidecar rewrite for each asset (after an edit of what sidecars hold).
+    /// Not deduplicated: a write already running may have read the state from
+    /// before this edit, so every edit gets its own (cheap) write, run in order.
+    pub(crate) async fn queue_sidecar_writes(&self, asset_ids: &[String]) -> Result<()> {
+        for id in asset_ids {
+            let write = NewJob::new(SIDECAR_QUEUE, SIDECAR_KIND, format!("{{\"id\":\"{id}\"}}"))
+                .for_asset(id);
+            self.db().enqueue(&write).await?;
+        }
+        if !asset_ids.is_empty() {
+            self.inner.jobs_ready.notify_waiters();
         }
         Ok(())
     }

@@ -340,6 +340,29 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Uploads bytes with an XMP sidecar (`sidecarData`), as the Immich CLI does.
+    pub async fn upload_with_sidecar(&self, file_name: &str, bytes: Vec<u8>, xmp: &str) -> Reply {
+        let form = reqwest::multipart::Form::new()
+            .text("fileCreatedAt", "2019-07-12T18:15:12.000Z")
+            .text("fileModifiedAt", "2019-07-12T18:15:12.000Z")
+            .part(
+                "assetData",
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+            )
+            .part(
+                "sidecarData",
+                reqwest::multipart::Part::bytes(xmp.as_bytes().to_vec())
+                    .file_name(format!("{file_name}.xmp")),
+            );
+        self.send(
+            self.request(reqwest::Method::POST, "/assets")
+                .multipart(form),
+        )
+        .await
+    }
+}
+
 /// Deterministic pseudo-random bytes that start like a JPEG: distinct per `seed`.
 pub fn fake_jpeg(seed: u64, len: usize) -> Vec<u8> {
     let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0];

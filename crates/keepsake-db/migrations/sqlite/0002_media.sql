@@ -9,7 +9,26 @@ CREATE TABLE asset_files (
     PRIMARY KEY (asset_id, kind)
 );
 
-ALTER TABLE asset_exif ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+-- Tags as Immich has them: per owner, hierarchical by value ("Places/France/Paris"),
+-- each level its own row pointing at its parent.
+CREATE TABLE tags (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    value TEXT NOT NULL,
+    parent_id TEXT REFERENCES tags (id) ON DELETE CASCADE,
+    color TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX tags_owner_value ON tags (owner_id, value);
+CREATE INDEX tags_parent ON tags (parent_id);
+
+CREATE TABLE tag_assets (
+    tag_id TEXT NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    asset_id TEXT NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+    PRIMARY KEY (tag_id, asset_id)
+);
+CREATE INDEX tag_assets_asset ON tag_assets (asset_id);
 
 CREATE TABLE asset_job_status (
     asset_id TEXT PRIMARY KEY REFERENCES assets (id) ON DELETE CASCADE,

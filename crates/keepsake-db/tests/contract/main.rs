@@ -697,3 +697,28 @@ on_each_engine!(
         assert_eq!(db.album_ids_for_asset(&still).await.unwrap(), vec![album]);
     }
 );
+
+on_each_engine!(
+    jobs_of_one_kind_for_one_asset_run_one_at_a_time_in_order,
+    |db| {
+        let queues = vec!["q".to_string()];
+        let asset = "00000000-0000-4000-8000-0000000000aa";
+        for n in 0..2 {
+            db.enqueue(&NewJob::new("q", "write", format!("{{\"n\":{n}}}")).for_asset(asset))
+                .await
+                .unwrap();
+        }
+        db.enqueue(&NewJob::new("q", "other", "{}").for_asset(asset))
+            .await
+            .unwrap();
+        let first = db.claim_job(&queues, "w1", 60_000).await.unwrap().unwrap();
+        assert_eq!(first.payload, "{\"n\":0}");
+        // Its twin waits; other kinds for the same asset do not.
+        let next = db.claim_job(&queues, "w2", 60_000).await.unwrap().unwrap();
+        assert_eq!(next.kind, "other");
+        assert!(db.claim_job(&queues, "w2", 60_000).await.unwrap().is_none());
+        assert!(db.complete_job(first.id, "w1").await.unwrap());
+        let second = db.claim_job(&queues, "w2", 60_000).await.unwrap().unwrap();
+        assert_eq!(second.payload, "{\"n\":1}");
+    }
+);

@@ -94,7 +94,15 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<axum::Json<AssetResponse>, ApiError> {
     let asset = state.library.get_asset(&caller, uuid(&id)?).await?;
-    Ok(axum::Json(AssetResponse::from(&asset)))
+    let mut response = AssetResponse::from(&asset);
+    response.tags = state
+        .library
+        .asset_tags(&caller, &asset.id)
+        .await?
+        .iter()
+        .map(crate::dto::TagResponse::from)
+        .collect();
+    Ok(axum::Json(response))
 }
 
 #[derive(Deserialize)]

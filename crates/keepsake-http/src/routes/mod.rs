@@ -6,6 +6,7 @@ mod auth;
 mod queues;
 mod search;
 mod server;
+mod tags;
 mod upload;
 mod users;
 
@@ -104,6 +105,20 @@ pub fn router(state: AppState) -> Router {
         .route("/timeline/bucket", get(search::bucket))
         .route("/search/metadata", post(search::metadata))
         .route("/map/markers", get(search::map_markers))
+        // tags
+        .route(
+            "/tags",
+            get(tags::list).post(tags::create).put(tags::upsert),
+        )
+        .route("/tags/assets", put(tags::bulk_assets))
+        .route(
+            "/tags/{id}",
+            get(tags::get).put(tags::update).delete(tags::delete),
+        )
+        .route(
+            "/tags/{id}/assets",
+            put(tags::tag_assets).delete(tags::untag_assets),
+        )
         // jobs
         .route("/queues", get(queues::list))
         .route("/queues/{name}", get(queues::get).put(queues::update))

@@ -34,7 +34,7 @@ const MAX_DEPTH: usize = 256;
 pub struct Sidecar {
     pub description: Option<String>,
     pub rating: Option<i8>,
-    /// From digiKam:TagsList, lr:HierarchicalSubject, dc:subject (Keywords);
+    /// From digiKam:TagsList, lr:hierarchicalSubject, dc:subject (Keywords);
     /// hierarchical tags use `/` as the separator ("Places/France/Paris").
     pub tags: Vec<String>,
     pub date_time_original: Option<CaptureDate>,
@@ -276,7 +276,11 @@ fn build(props: HashMap<(String, String), Vec<Value>>, items: Vec<ContainerItem>
     for t in list(DIGIKAM, "TagsList") {
         push_unique(&mut hier, clean_path(&t, '/'));
     }
-    for t in list(LR, "HierarchicalSubject") {
+    // Lightroom writes `hierarchicalSubject`; some tools capitalise it as exiftool names it.
+    for t in list(LR, "hierarchicalSubject")
+        .into_iter()
+        .chain(list(LR, "HierarchicalSubject"))
+    {
         push_unique(&mut hier, clean_path(&t, '|'));
     }
     let mut tags = hier.clone();
@@ -423,6 +427,7 @@ const OWNED: &[(&str, &str)] = &[
     (XMP, "Rating"),
     (DC, "subject"),
     (DIGIKAM, "TagsList"),
+    (LR, "hierarchicalSubject"),
     (LR, "HierarchicalSubject"),
     (EXIF, "DateTimeOriginal"),
     (PHOTOSHOP, "DateCreated"),
@@ -500,8 +505,8 @@ fn owned_elements(fields: &Sidecar, indent: &str, local: &[&str]) -> String {
             tags.iter().map(|t| li(t)).collect::<String>()
         ));
         line(format!(
-            "{}<rdf:Bag>{}</rdf:Bag></lr:HierarchicalSubject>",
-            open("lr:HierarchicalSubject", true),
+            "{}<rdf:Bag>{}</rdf:Bag></lr:hierarchicalSubject>",
+            open("lr:hierarchicalSubject", true),
             tags.iter()
                 .map(|t| li(&t.replace('/', "|")))
                 .collect::<String>()

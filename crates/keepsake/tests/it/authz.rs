@@ -192,6 +192,45 @@ fn routes() -> Vec<Route> {
         ),
         r("POST", "/search/metadata", json!({}), "asset.read", false),
         r("GET", "/map/markers", json!(null), "map.read", false),
+        r("GET", "/tags", json!(null), "tag.read", false),
+        r("POST", "/tags", json!({ "name": "x" }), "tag.create", false),
+        r(
+            "PUT",
+            "/tags",
+            json!({ "tags": ["x"] }),
+            "tag.create",
+            false,
+        ),
+        r("GET", "/tags/{tag}", json!(null), "tag.read", true),
+        r(
+            "PUT",
+            "/tags/{tag}",
+            json!({ "color": "#fff" }),
+            "tag.update",
+            true,
+        ),
+        r(
+            "PUT",
+            "/tags/{tag}/assets",
+            json!({ "ids": ["{asset}"] }),
+            "tag.asset",
+            true,
+        ),
+        r(
+            "DELETE",
+            "/tags/{tag}/assets",
+            json!({ "ids": ["{asset}"] }),
+            "tag.asset",
+            true,
+        ),
+        r(
+            "PUT",
+            "/tags/assets",
+            json!({ "tagIds": ["{tag}"], "assetIds": ["{asset}"] }),
+            "tag.asset",
+            true,
+        ),
+        r("DELETE", "/tags/{tag}", json!({}), "tag.delete", true),
         r(
             "GET",
             "/assets/{asset}/thumbnail?size=preview",
@@ -285,9 +324,17 @@ on_each_engine!(
             .as_str()
             .unwrap()
             .to_string();
+        let tag = alice
+            .put("/tags", &json!({ "tags": ["Alice private tag"] }))
+            .await
+            .json()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let ids = [
             ("{asset}", asset.as_str()),
             ("{album}", album.as_str()),
+            ("{tag}", tag.as_str()),
             ("{key}", key.as_str()),
             ("{user}", alice.user_id.as_str()),
         ];

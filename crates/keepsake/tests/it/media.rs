@@ -403,3 +403,82 @@ on_each_engine!(
         assert_eq!(originals.len(), 2, "{originals:?}");
     }
 );
+
+on_each_engine!(
+    tags_come_from_the_sidecar_can_be_changed_and_are_written_back,
+    |server| {
+        let admin = server.admin().await;
+        let scratch = server.scratch("tags");
+        let xmp = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:lr="http://ns.adobe.com/lightroom/1.0/" xmlns:darktable="http://darktable.sf.net/" darktable:history_end="3">
+<lr:hierarchicalSubject><rdf:Bag><rdf:li>Places|France|Paris</rdf:li></rdf:Bag></lr:hierarchicalSubject>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+        let r = admin
+            .upload_with_sidecar("tagged.jpg", fixtures::jpeg(&scratch, 320, 240, 8), xmp)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        admin.wait_for_jobs().await;
+        let a = asset(&admin, &id).await;
+        let values: Vec<&str> = a["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(values, vec!["Places/France/Paris"]);
+        assert_eq!(a["tags"][0]["name"], "Paris");
+        // Each level is a tag of its own, nested by parentId.
+        let all = admin.get("/tags").await.json();
+        assert_eq!(all.as_array().unwrap().len(), 3, "{all}");
+
+        // Add one, take one off: the sidecar follows, other tools' properties stay.
+        let family = admin
+            .put("/tags", &json!({ "tags": ["People/Family"] }))
+            .await;
+        assert_eq!(family.status, 200, "{}", family.body);
+        let family_id = family.json()[0]["id"].as_str().unwrap().to_string();
+        let r = admin
+            .put(
+                &format!("/tags/{family_id}/assets"),
+                &json!({ "ids": [id] }),
+            )
+            .await;
+        assert_eq!(r.json(), json!([{ "id": id, "success": true }]));
+        let paris_id = a["tags"][0]["id"].as_str().unwrap().to_string();
+        let r = admin
+            .delete(&format!("/tags/{paris_id}/assets"), &json!({ "ids": [id] }))
+            .await;
+        assert_eq!(r.json()[0]["success"], true);
+        admin.wait_for_jobs().await;
+        let original = asset(&admin, &id).await["originalPath"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let sidecar =
+            std::fs::read_to_string(server.data_dir().join(format!("{original}.xmp"))).unwrap();
+        assert!(
+            sidecar.contains("People|Family") || sidecar.contains("People/Family"),
+            "{sidecar}"
+        );
+        assert!(!sidecar.contains("Paris"), "{sidecar}");
+        assert!(sidecar.contains("darktable:history_end"), "{sidecar}");
+
+        // Re-reading the files keeps the user's tags.
+        admin
+            .put(
+                "/jobs/metadataExtraction",
+                &json!({ "command": "start", "force": true }),
+            )
+            .await;
+        admin.wait_for_jobs().await;
+        let tags = asset(&admin, &id).await["tags"].clone();
+        assert_eq!(tags.as_array().unwrap().len(), 1, "{tags}");
+        assert_eq!(tags[0]["value"], "People/Family");
+
+        // Another user cannot see or use these tags.
+        let bob = server.user(&admin, "bob@example.com").await;
+        assert_eq!(bob.get(&format!("/tags/{family_id}")).await.status, 404);
+        assert!(bob.get("/tags").await.json().as_array().unwrap().is_empty());
+    }
+);
