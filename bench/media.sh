@@ -2,14 +2,16 @@
 # Media pipeline benchmark (issue: media pipeline). In one run on this machine,
 # single core, on the corpus from ../shared/bench/make-corpus.sh:
 #   * the anchors (../shared/bench): sharp/libvips with Immich's settings on one
-#     core, one `exiftool -json -n` batch process, `openssl dgst -sha1`;
+#     core, one `exiftool -json -n` batch process, `openssl dgst -sha1`, and
+#     vipsthumbnail on the HEIC files (sharp's npm build cannot decode HEVC);
 #   * Keepsake's own: SHA-1, metadata and derived media (preview + thumbnail +
 #     thumbhash) per file (`cargo bench -p keepsake-media --bench pipeline`);
 # then prints the ratios.
 #
 #   bench/media.sh                   # RUNS=3 anchor runs; builds the corpus if needed
 #   CORPUS_DIR=/x RUNS=5 bench/media.sh
-# Nothing else should run meanwhile: the anchor harness waits for an idle machine.
+# Nothing else should run meanwhile: the anchor harness waits (QUIET_WAIT s) for an idle
+# machine and records the CPU others used (foreign CPU) next to each anchor figure.
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,8 +28,8 @@ if [[ ! -d $corpus/jpeg ]]; then
 fi
 corpus=$(cd "$corpus" && pwd)
 
-echo "==> anchors: exiftool, SHA-1 (results in $res)" >&2
-RUNS=$runs ONLY="setup exiftool hash" CORPUS_DIR=$corpus RESULTS_DIR=$res \
+echo "==> anchors: exiftool, SHA-1, vipsthumbnail (results in $res)" >&2
+RUNS=$runs ONLY="setup exiftool hash vips" CORPUS_DIR=$corpus RESULTS_DIR=$res \
   "$shared/bench/run-anchors.sh" >"$res/anchors.log" 2>&1
 echo "==> anchor: sharp with Immich's settings, one core" >&2
 (cd "$corpus" && UV_THREADPOOL_SIZE=1 SHARP_NODE_MODULES=${ANCHORS_DIR:-/tmp/anchors} VIPS_WARNING=0 \
@@ -67,6 +69,10 @@ print(f"| derived media per corpus JPEG, one core (median) | {ours['derive_jpeg_
 print(f"| peak RSS | {ours.get('peak_rss_mib', float('nan')):.0f} MiB | sharp {sharp['peak_rss_MB']} MB | |")
 m = ours["metadata_ms_mean"]
 print(f"| metadata per file (mean, images) | {m:.3f} ms | exiftool batch {exif_all['ms_per_item']} ms (all files), {exif_jpeg['ms_per_item']} ms (JPEGs) | {exif_all['ms_per_item'] / m:.0f}x / {exif_jpeg['ms_per_item'] / m:.0f}x |")
+heic = row("vipsthumbnail HEIC -> preview 1440")
+if "derive_ms_median_heic" in ours:
+    h = ours["derive_ms_median_heic"]
+    print(f"| HEIC: preview + thumbnail + thumbhash (ours) vs preview only (vips), one core | {h:.1f} ms (median) | vipsthumbnail {heic['ms_per_item']} ms | {heic['ms_per_item'] / h:.2f}x |")
 o = openssl["MB_per_s"]
 print(f"| SHA-1 | {ours['sha1_mb_s']:.0f} MB/s | openssl {o} MB/s | {100 * ours['sha1_mb_s'] / o:.0f}% of openssl |")
 fc = max(r.get("foreign_cpu_pct_max", 0) for r in rows if "foreign_cpu_pct_max" in r) if any("foreign_cpu_pct_max" in r for r in rows) else None

@@ -3,6 +3,7 @@
 #
 # It gives the test suite what it needs and then runs the checks:
 #   * the real Immich CLI (tests/immich-cli), exported as KEEPSAKE_IMMICH_CLI;
+#   * the web app's browser-test harness (tests/web: playwright-core);
 #   * a throw-away PostgreSQL cluster (unix socket only, in a temp dir),
 #     exported as KEEPSAKE_TEST_POSTGRES_URL, removed again on exit;
 #   * cargo fmt --check, cargo clippy -D warnings, cargo test.
@@ -46,6 +47,24 @@ setup_immich_cli() {
   export KEEPSAKE_IMMICH_CLI="$dir/immich"
   printf 'KEEPSAKE_IMMICH_CLI=%s (immich %s)\n' "$KEEPSAKE_IMMICH_CLI" \
     "$("$KEEPSAKE_IMMICH_CLI" --version)" >&2
+}
+
+# ---------------------------------------------------------------- web harness
+# playwright-core (tests/web, npm lockfile) drives Debian's Chromium in the web
+# app's end-to-end test; the test itself fails with the fix if either is missing.
+setup_web_harness() {
+  local dir="$repo_root/tests/web"
+  section "web app harness (tests/web)"
+  if [[ ! -d "$dir/node_modules/playwright-core" ||
+    "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      in_ci && die "npm is not installed; it is needed for the web test harness"
+      warn "npm not found: the web app's browser test will fail"
+      return
+    fi
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >&2
+  fi
+  command -v chromium >/dev/null 2>&1 || warn "chromium not found: apt-get install chromium"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -158,6 +177,7 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- main
 setup_immich_cli
+setup_web_harness
 setup_postgres
 
 if [[ -n "${KEEPSAKE_TEST_CMD:-}" ]]; then

@@ -6,6 +6,7 @@
 //! this run covers (PostgreSQL when `KEEPSAKE_TEST_POSTGRES_URL` is set, as
 //! `scripts/test.sh` does), so each integration test runs once per engine.
 
+pub mod fake_flickr;
 pub mod fixtures;
 
 use std::path::{Path, PathBuf};

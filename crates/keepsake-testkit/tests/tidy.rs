@@ -72,6 +72,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("keepsake-db", &["keepsake-core"]),
     ("keepsake-blobs", &["keepsake-core"]),
     ("keepsake-media", &["keepsake-core"]),
+    ("keepsake-import", &["keepsake-core"]),
     (
         "keepsake-library",
         &[

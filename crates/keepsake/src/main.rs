@@ -194,11 +194,11 @@ async fn serve(config: Config) -> Result<()> {
     say(&format!("Keepsake is running at {url}"));
     if library.is_initialized().await? {
         say(&format!(
-            "Log in there, or point the Immich CLI or app at {url}"
+            "Open it in a browser to log in, or point the Immich CLI or app at {url}"
         ));
     } else {
         say(&format!(
-            "No account yet: create the admin with POST {url}/api/auth/admin-sign-up,"
+            "No account yet: open {url} in a browser to create the admin (or POST {url}/api/auth/admin-sign-up),"
         ));
         say(&format!(
             "or: keepsake user create --admin --email you@example.com --password-stdin --data-dir {}",

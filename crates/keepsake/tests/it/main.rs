@@ -8,6 +8,7 @@ mod commands;
 mod immich_cli;
 mod media;
 mod safety;
+mod web;
 
 /// Runs an async test body once per engine, each on a fresh server.
 #[macro_export]

@@ -1,0 +1,115 @@
+// Why this file exists: the web app's performance benchmark (not a test).
+// Against a server holding a large library (see seed-bench.mjs) it measures,
+// in real headless Chromium:
+//   - time to first timeline paint: navigation start → first tiles in the
+//     DOM, and → first thumbnail decoded;
+//   - the longest main-thread task while scrolling through every year
+//     (PerformanceObserver 'longtask', which reports tasks over 50 ms, plus
+//     the longest gap between animation frames as a second opinion);
+//   - the page's JS heap (after a forced GC) and DOM size after scrolling;
+//   - the size of the app's JavaScript, raw and gzipped.
+//
+//   node tests/web/bench.mjs http://127.0.0.1:2283 admin@example.com 'password' [OUT_DIR]
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const [url, email, password, outDir] = process.argv.slice(2);
+if (!url || !email || !password) {
+  console.error('usage: node bench.mjs URL EMAIL PASSWORD [OUT_DIR]');
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
+});
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+await context.route((u) => !u.href.startsWith(url), (r) => r.abort());
+const login = await context.request.post(url + '/api/auth/login', { data: { email, password } });
+if (!login.ok()) throw new Error('login failed: ' + (await login.text()));
+const page = await context.newPage();
+await page.addInitScript(() => {
+  window.__long = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__long.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+});
+
+const results = {};
+await page.goto(url + '/photos');
+await page.waitForSelector('.grid-canvas .tile', { timeout: 60000 });
+results.firstTilesMs = Math.round(await page.evaluate(() => performance.now()));
+await page.waitForFunction(() => [...document.querySelectorAll('.grid-canvas .tile img')].some((i) => i.complete && i.naturalWidth > 0), null, { timeout: 60000 }).catch(() => {});
+results.firstThumbnailMs = Math.round(await page.evaluate(() => performance.now()));
+results.buckets = await page.evaluate(async () => (await (await fetch('/api/timeline/buckets')).json()).length);
+results.assets = await page.evaluate(async () => (await (await fetch('/api/timeline/buckets')).json()).reduce((s, b) => s + b.count, 0));
+if (outDir) {
+  fs.mkdirSync(outDir, { recursive: true });
+  await page.screenshot({ path: path.join(outDir, 'bench-first-paint.png') });
+}
+
+// Scroll through every year, half a screen per frame (a fast fling), then
+// jump around with the scrubber.
+const scroll = await page.evaluate(async () => {
+  const s = document.querySelector('.grid-scroll');
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  window.__long = [];
+  let maxGap = 0;
+  let last = performance.now();
+  let frames = 0;
+  const t0 = performance.now();
+  for (let guard = 0; guard < 200000; guard++) {
+    s.scrollTop += s.clientHeight * 0.5;
+    await frame();
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+    frames++;
+    if (s.scrollTop + s.clientHeight >= s.scrollHeight - 2) break;
+  }
+  // Let the last months load.
+  for (let i = 0; i < 60; i++) await frame();
+  const scrolled = { frames, seconds: (performance.now() - t0) / 1000, maxFrameGapMs: Math.round(maxGap), height: s.scrollHeight };
+  // Scrubber-style jumps: 50 random positions.
+  let jumpGap = 0;
+  for (let i = 0; i < 50; i++) {
+    s.scrollTop = Math.random() * s.scrollHeight;
+    const a = performance.now();
+    await frame();
+    await frame();
+    jumpGap = Math.max(jumpGap, (performance.now() - a) / 2);
+  }
+  scrolled.maxJumpFrameMs = Math.round(jumpGap);
+  scrolled.longTasks = window.__long.length;
+  scrolled.longestTaskMs = Math.round(Math.max(0, ...window.__long.map((t) => t.duration)));
+  scrolled.domNodes = document.getElementsByTagName('*').length;
+  scrolled.tilesInDom = document.querySelectorAll('.tile').length;
+  return scrolled;
+});
+Object.assign(results, scroll);
+
+const cdp = await context.newCDPSession(page);
+await cdp.send('HeapProfiler.collectGarbage');
+const heap = await cdp.send('Runtime.getHeapUsage');
+results.jsHeapUsedMB = +(heap.usedSize / 1048576).toFixed(1);
+results.jsHeapTotalMB = +(heap.totalSize / 1048576).toFixed(1);
+
+// The app's JavaScript as the server sends it.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const appDir = path.join(here, '../../web/app');
+let raw = 0;
+let gz = 0;
+for (const f of fs.readdirSync(appDir).filter((f) => f.endsWith('.js'))) {
+  const b = fs.readFileSync(path.join(appDir, f));
+  raw += b.length;
+  gz += zlib.gzipSync(b, { level: 9 }).length;
+}
+results.jsBytes = raw;
+results.jsGzipBytes = gz;
+
+console.log(JSON.stringify(results, null, 2));
+await browser.close();

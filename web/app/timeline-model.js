@@ -1,0 +1,302 @@
+// Why this file exists: the arithmetic of the virtual timeline, kept free of
+// the DOM so it can be unit-tested. The timeline is a column of month
+// sections; a month's height is estimated from its asset count before its
+// assets are loaded and replaced by the real layout after. From that column
+// the view asks: which sections and which rows intersect the viewport, where
+// does a year start (for the scrubber), and how far did the content below the
+// viewport move when an estimate was corrected (to keep the scroll position).
+
+import { justify, targetRowHeight } from './layout.js';
+
+export const MONTH_HEADER = 56;
+export const DAY_HEADER = 36;
+export const DAY_GAP = 12;
+export const SECTION_GAP = 16;
+export const GAP = 4;
+/** Average shape assumed before a month is loaded (a mix of 4:3 and 3:4). */
+export const ASSUMED_RATIO = 1.25;
+
+/**
+ * Turns a bucket of Immich's columnar `/timeline/bucket` answer into asset
+ * objects. `localMs` is the wall-clock time where the photo was taken,
+ * expressed as UTC milliseconds (so it formats with timeZone UTC).
+ */
+export function assetsFromColumns(cols) {
+  const out = [];
+  const n = cols.id ? cols.id.length : 0;
+  for (let i = 0; i < n; i++) {
+    const utc = Date.parse(cols.fileCreatedAt[i]);
+    const offset = cols.localOffsetHours ? cols.localOffsetHours[i] || 0 : 0;
+    const localMs = utc + offset * 3600000;
+    out.push({
+      id: cols.id[i],
+      ratio: cols.ratio[i] || 1,
+      isFavorite: !!cols.isFavorite[i],
+      isImage: cols.isImage ? !!cols.isImage[i] : true,
+      isTrashed: cols.isTrashed ? !!cols.isTrashed[i] : false,
+      visibility: cols.visibility ? cols.visibility[i] : 'timeline',
+      duration: cols.duration ? cols.duration[i] : null,
+      thumbhash: cols.thumbhash ? cols.thumbhash[i] : null,
+      livePhotoVideoId: cols.livePhotoVideoId ? cols.livePhotoVideoId[i] : null,
+      city: cols.city ? cols.city[i] : null,
+      country: cols.country ? cols.country[i] : null,
+      offsetHours: offset,
+      localMs,
+      day: dayKey(localMs),
+      fileName: null,
+    });
+  }
+  return out;
+}
+
+/** An Immich AssetResponseDto (search results, single asset) as a grid asset. */
+export function assetFromResponse(a) {
+  const localMs = Date.parse(a.localDateTime);
+  const utc = Date.parse(a.fileCreatedAt);
+  const w = a.width || (a.exifInfo && a.exifInfo.exifImageWidth);
+  const hgt = a.height || (a.exifInfo && a.exifInfo.exifImageHeight);
+  return {
+    id: a.id,
+    ratio: w && hgt ? w / hgt : 1,
+    isFavorite: !!a.isFavorite,
+    isImage: a.type !== 'VIDEO',
+    isTrashed: !!a.isTrashed,
+    visibility: a.visibility,
+    duration: typeof a.duration === 'number' ? a.duration : null,
+    thumbhash: a.thumbhash,
+    livePhotoVideoId: a.livePhotoVideoId,
+    city: a.exifInfo ? a.exifInfo.city : null,
+    country: a.exifInfo ? a.exifInfo.country : null,
+    offsetHours: (localMs - utc) / 3600000,
+    localMs,
+    day: dayKey(localMs),
+    fileName: a.originalFileName,
+  };
+}
+
+export function dayKey(localMs) {
+  return new Date(localMs).toISOString().slice(0, 10);
+}
+
+/** The month bucket key ("2019-07-01") an asset falls in. */
+export function monthKey(localMs) {
+  return new Date(localMs).toISOString().slice(0, 7) + '-01';
+}
+
+/** Groups assets (already in display order) into month buckets with counts. */
+export function groupByMonth(assets) {
+  const out = [];
+  let cur = null;
+  for (const a of assets) {
+    const k = monthKey(a.localMs);
+    if (!cur || cur.timeBucket !== k) {
+      cur = { timeBucket: k, count: 0, assets: [] };
+      out.push(cur);
+    }
+    cur.count++;
+    cur.assets.push(a);
+  }
+  return out;
+}
+
+/** Estimated height of a month of `count` assets laid out `width` wide. */
+export function estimateHeight(count, width, rowHeight) {
+  const perRow = Math.max(1, Math.floor((width + GAP) / (rowHeight * ASSUMED_RATIO + GAP)));
+  const rows = Math.ceil(count / perRow);
+  // A month usually spans a few days, each with a header and a ragged last row.
+  const days = Math.min(count, 1 + Math.floor(count / 12));
+  return MONTH_HEADER + rows * (rowHeight + GAP) + days * (DAY_HEADER + DAY_GAP) + SECTION_GAP;
+}
+
+/**
+ * Lays out one loaded month: a header, then per day a header and justified
+ * rows. Returns { height, blocks } with blocks sorted by y:
+ * { kind:'month', y, height } | { kind:'day', y, height, day, start, end }
+ * | { kind:'row', y, height, tiles:[{ index, x, width }] } (indices into assets).
+ */
+export function layoutMonth(assets, width, rowHeight) {
+  const blocks = [{ kind: 'month', y: 0, height: MONTH_HEADER }];
+  let y = MONTH_HEADER;
+  let i = 0;
+  while (i < assets.length) {
+    const day = assets[i].day;
+    let j = i;
+    while (j < assets.length && assets[j].day === day) j++;
+    blocks.push({ kind: 'day', y, height: DAY_HEADER, day, start: i, end: j });
+    y += DAY_HEADER;
+    const ratios = [];
+    for (let k = i; k < j; k++) ratios.push(assets[k].ratio);
+    const laid = justify(ratios, width, rowHeight, GAP);
+    for (const r of laid.rows) {
+      blocks.push({
+        kind: 'row',
+        y: y + r.y,
+        height: r.height,
+        tiles: r.boxes.map((b, k) => ({ index: i + r.start + k, x: b.x, width: b.width })),
+      });
+    }
+    y += laid.height + DAY_GAP;
+    i = j;
+  }
+  return { height: y + SECTION_GAP, blocks };
+}
+
+/** The index of the last item whose `key(item)` is <= y (0 if none). */
+export function lastAtOrBefore(items, y, key) {
+  let lo = 0;
+  let hi = items.length - 1;
+  let ans = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(items[mid]) <= y) {
+      ans = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return ans;
+}
+
+/**
+ * The column of month sections. Sections: { key, count, assets|null, top,
+ * height, layout|null }. All positions are in pixels from the column's top.
+ */
+export class TimelineModel {
+  constructor(width = 1000) {
+    this.sections = [];
+    this.setWidth(width);
+  }
+
+  setWidth(width, rowHeight) {
+    this.width = Math.max(100, width);
+    this.rowHeight = rowHeight || targetRowHeight(this.width);
+    for (const s of this.sections) this.measure(s);
+    this.reflow();
+  }
+
+  /** Replaces the sections from `[{ timeBucket, count, assets? }]`. */
+  setBuckets(buckets) {
+    this.sections = buckets.map((b) => ({
+      key: b.timeBucket,
+      count: b.count,
+      assets: b.assets || null,
+      top: 0,
+      height: 0,
+      layout: null,
+    }));
+    for (const s of this.sections) this.measure(s);
+    this.reflow();
+  }
+
+  measure(s) {
+    if (s.assets) {
+      s.layout = layoutMonth(s.assets, this.width, this.rowHeight);
+      s.height = s.layout.height;
+    } else {
+      s.layout = null;
+      s.height = estimateHeight(s.count, this.width, this.rowHeight);
+    }
+  }
+
+  reflow() {
+    let y = 0;
+    for (const s of this.sections) {
+      s.top = y;
+      y += s.height;
+    }
+    this.height = y;
+  }
+
+  /**
+   * Gives section `index` its assets. Returns how many pixels the content
+   * below the old bottom of the section moved (positive: grew).
+   */
+  setAssets(index, assets) {
+    const s = this.sections[index];
+    const before = s.height;
+    s.assets = assets;
+    s.count = assets.length;
+    this.measure(s);
+    this.reflow();
+    return s.height - before;
+  }
+
+  /** Index of the section containing y. */
+  sectionAt(y) {
+    return lastAtOrBefore(this.sections, y, (s) => s.top);
+  }
+
+  /** Indices [first, last] of sections intersecting [top, bottom). */
+  sectionsIn(top, bottom) {
+    if (!this.sections.length) return [0, -1];
+    const first = this.sectionAt(Math.max(0, top));
+    let last = first;
+    while (last + 1 < this.sections.length && this.sections[last + 1].top < bottom) last++;
+    return [first, last];
+  }
+
+  /** The blocks of a loaded section intersecting [top, bottom) in column coordinates. */
+  blocksIn(index, top, bottom) {
+    const s = this.sections[index];
+    if (!s.layout) return [];
+    const blocks = s.layout.blocks;
+    const from = lastAtOrBefore(blocks, top - s.top, (b) => b.y);
+    const out = [];
+    for (let i = from; i < blocks.length; i++) {
+      const b = blocks[i];
+      if (s.top + b.y >= bottom) break;
+      if (s.top + b.y + b.height > top) out.push(b);
+    }
+    return out;
+  }
+
+  /** Where each year starts: [{ year, top, fraction }], newest first as the sections are. */
+  yearMarks() {
+    const marks = [];
+    for (const s of this.sections) {
+      const year = s.key.slice(0, 4);
+      if (!marks.length || marks[marks.length - 1].year !== year) {
+        marks.push({ year, top: s.top, fraction: this.height ? s.top / this.height : 0 });
+      }
+    }
+    return marks;
+  }
+
+  /** Section index and position of an asset, if its section is loaded. */
+  locate(id) {
+    for (let i = 0; i < this.sections.length; i++) {
+      const s = this.sections[i];
+      if (!s.assets) continue;
+      const k = s.assets.findIndex((a) => a.id === id);
+      if (k >= 0) return { section: i, index: k };
+    }
+    return null;
+  }
+
+  /** The y (column coordinates) of an asset's row, if its section is laid out. */
+  assetTop(section, index) {
+    const s = this.sections[section];
+    if (!s.layout) return s.top;
+    for (const b of s.layout.blocks) {
+      if (b.kind === 'row' && b.tiles[0].index <= index && b.tiles[b.tiles.length - 1].index >= index) return s.top + b.y;
+    }
+    return s.top;
+  }
+
+  /** Removes assets by id from loaded sections (after delete/archive); empty sections go. */
+  removeAssets(ids) {
+    const gone = new Set(ids);
+    for (const s of this.sections) {
+      if (!s.assets) continue;
+      const kept = s.assets.filter((a) => !gone.has(a.id));
+      if (kept.length !== s.assets.length) {
+        s.assets = kept;
+        s.count = kept.length;
+        this.measure(s);
+      }
+    }
+    this.sections = this.sections.filter((s) => s.count > 0);
+    this.reflow();
+  }
+}
