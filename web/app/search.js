@@ -41,9 +41,11 @@ export function searchBody(query) {
 
 export function searchPage(query) {
   const inputs = {};
-  const places = h('datalist#search-places');
+  // Exact-match fields offer the values the library actually has (GET /search/suggestions).
+  const SUGGESTED = { make: 'camera-make', model: 'camera-model', lens: 'camera-lens-model', city: 'city', country: 'country' };
+  const lists = Object.keys(SUGGESTED).map((key) => h(`datalist#search-${key}-values`));
   const fields = FIELDS.map(([key, label, type]) => {
-    const input = h('input', { type, name: key, value: query.get(key) || '', list: key === 'city' || key === 'country' ? 'search-places' : undefined });
+    const input = h('input', { type, name: key, value: query.get(key) || '', list: SUGGESTED[key] ? `search-${key}-values` : undefined });
     inputs[key] = input;
     return h('label.field', h('span', label), input);
   });
@@ -60,7 +62,7 @@ export function searchPage(query) {
       navigate('/search?' + q.toString(), { state: { inApp: true } });
     },
   }, fields, h('label.field', h('span', 'Type'), type), h('label.check', fav, ' Favourites only'),
-  h('div.actions', h('button', { type: 'button', onclick: () => navigate('/search', { state: { inApp: true } }) }, 'Clear'), h('button.primary', { type: 'submit' }, icon('search', 18), 'Search')), places);
+  h('div.actions', h('button', { type: 'button', onclick: () => navigate('/search', { state: { inApp: true } }) }, 'Clear'), h('button.primary', { type: 'submit' }, icon('search', 18), 'Search')), ...lists);
 
   const body = searchBody(query);
   const hasCriteria = Object.keys(body).length > 0;
@@ -78,21 +80,17 @@ export function searchPage(query) {
       query: () => location.search,
       label: 'Search results',
       actions: standardActions(),
-      empty: 'Nothing matches. Camera and place must match exactly (as shown in a photo’s info).',
+      empty: 'Nothing matches. Camera and place must match exactly: pick them from the suggestions.',
     });
     grid.loaded.then(() => {
       status.textContent = source.total ? `${source.total}${source.total % 250 === 0 ? '+' : ''} found` : 'Nothing found';
     });
   }
-  // Places people have photos in, as suggestions for city and country.
-  get('/map/markers').then((markers) => {
-    const names = new Set();
-    for (const m of markers) {
-      if (m.city) names.add(m.city);
-      if (m.country) names.add(m.country);
-    }
-    mount(places, ...[...names].sort().map((n) => h('option', { value: n })));
-  }).catch(() => {});
+  Object.entries(SUGGESTED).forEach(([key, type], i) => {
+    get(`/search/suggestions?type=${type}`).then((values) => {
+      mount(lists[i], ...values.map((v) => h('option', { value: v })));
+    }).catch(() => {});
+  });
 
   const el = h('section.page.grid-host.search-page',
     h('header.page-head', h('div.titles', h('h1', 'Search'), status)),

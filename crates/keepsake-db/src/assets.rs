@@ -273,6 +273,10 @@ pub struct AssetChanges {
     pub live_photo_video_id: Option<Option<String>>,
 }
 
+/// Columns search suggestions may list or filter on.
+pub const SUGGESTION_COLUMNS: &[&str] =
+    &["country", "state", "city", "make", "model", "lens_model"];
+
 /// An asset's place on the map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapMarker {
@@ -539,6 +543,35 @@ impl Db {
                 })
             })
             .collect()
+    }
+
+    /// Distinct values of one place or camera column among an owner's assets
+    /// (not trashed), narrowed by other columns' values: search suggestions.
+    /// `column` and the filter columns come from [`SUGGESTION_COLUMNS`].
+    pub async fn exif_suggestions(
+        &self,
+        owner_id: &str,
+        column: &str,
+        filters: &[(&str, String)],
+    ) -> Result<Vec<String>> {
+        let known = |c: &str| SUGGESTION_COLUMNS.contains(&c);
+        if !known(column) || filters.iter().any(|(c, _)| !known(c)) {
+            return Ok(Vec::new());
+        }
+        let mut params = vec![Param::Text(owner_id.to_string())];
+        let mut sql = format!(
+            "SELECT DISTINCT e.{column} AS v FROM assets a JOIN asset_exif e ON e.asset_id = a.id \
+             WHERE a.owner_id = $1 AND a.deleted_at IS NULL AND e.{column} IS NOT NULL AND e.{column} <> ''"
+        );
+        for (c, v) in filters {
+            params.push(Param::Text(v.clone()));
+            sql.push_str(&format!(" AND e.{c} = ${}", params.len()));
+        }
+        sql.push_str(" ORDER BY v LIMIT 1000");
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("v")?)).collect()
     }
 
     /// Image and video counts for `filter`.

@@ -270,3 +270,47 @@ impl Library {
         Ok(self.db().map_markers(&filter).await?)
     }
 }
+
+/// What a search suggestion lists (Immich's `SearchSuggestionType`), and the
+/// narrowing values a client may pass with it.
+#[derive(Debug, Clone, Default)]
+pub struct SuggestionQuery {
+    /// `country`, `state`, `city`, `camera-make`, `camera-model` or `camera-lens-model`.
+    pub kind: String,
+    pub country: Option<String>,
+    pub state: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+}
+
+impl Library {
+    /// Values people can pick in metadata search, from their own assets.
+    pub async fn search_suggestions(
+        &self,
+        caller: &Caller,
+        q: &SuggestionQuery,
+    ) -> Result<Vec<String>> {
+        caller.require(Permission::ASSET_READ)?;
+        let (column, narrowing): (&str, &[(&str, &Option<String>)]) = match q.kind.as_str() {
+            "country" => ("country", &[]),
+            "state" => ("state", &[("country", &q.country)]),
+            "city" => ("city", &[("country", &q.country), ("state", &q.state)]),
+            "camera-make" => ("make", &[("model", &q.model)]),
+            "camera-model" => ("model", &[("make", &q.make)]),
+            "camera-lens-model" => ("lens_model", &[("make", &q.make), ("model", &q.model)]),
+            other => {
+                return Err(LibraryError::Invalid(format!(
+                    "Validation failed: type must be one of country, state, city, camera-make, camera-model, camera-lens-model (got {other})"
+                )));
+            }
+        };
+        let filters: Vec<(&str, String)> = narrowing
+            .iter()
+            .filter_map(|(c, v)| v.as_ref().map(|v| (*c, v.clone())))
+            .collect();
+        Ok(self
+            .db()
+            .exif_suggestions(caller.user_id(), column, &filters)
+            .await?)
+    }
+}

@@ -34,7 +34,7 @@ use keepsake_db::{Db, UserRecord};
 pub use albums::{AlbumMemberChange, BulkError, BulkResults, NewAlbum};
 pub use assets::{BulkCheckItem, BulkCheckResult, DeleteMode, UploadMeta, UploadOutcome};
 pub use auth::{LoginOutcome, NewApiKey};
-pub use browse::{MapQuery, SearchQuery, TimelineQuery};
+pub use browse::{MapQuery, SearchQuery, SuggestionQuery, TimelineQuery};
 pub use error::{ErrorKind, LibraryError, Result};
 pub use keepsake_blobs::{FinishedBlob, TempBlob};
 pub use keepsake_db as db;
@@ -105,6 +105,7 @@ struct Inner {
     config: LibraryConfig,
     jobs_ready: tokio::sync::Notify,
     started_at: std::time::Instant,
+    media_threads: media::MediaThreads,
 }
 
 /// Who is calling, and through which credential.
@@ -174,6 +175,7 @@ impl Library {
         })?;
         let db = Db::connect(&config.database_target()).await?;
         let blobs = BlobStore::open_local(&config.data_dir).await?;
+        let media_threads = media::MediaThreads::start(config.worker_concurrency);
         let library = Library {
             inner: Arc::new(Inner {
                 db,
@@ -181,6 +183,7 @@ impl Library {
                 config,
                 jobs_ready: tokio::sync::Notify::new(),
                 started_at: std::time::Instant::now(),
+                media_threads,
             }),
         };
         library.recover().await?;

@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/timeline/buckets", get(search::buckets))
         .route("/timeline/bucket", get(search::bucket))
         .route("/search/metadata", post(search::metadata))
+        .route("/search/suggestions", get(search::suggestions))
         .route("/map/markers", get(search::map_markers))
         // tags
         .route(

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use keepsake_core::{Timestamp, Visibility};
-use keepsake_library::{MapQuery, SearchQuery, TimelineQuery};
+use keepsake_library::{MapQuery, SearchQuery, SuggestionQuery, TimelineQuery};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -245,4 +245,33 @@ pub async fn map_markers(
             })
             .collect(),
     )))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SuggestionParams {
+    #[serde(rename = "type")]
+    kind: String,
+    country: Option<String>,
+    state: Option<String>,
+    make: Option<String>,
+    model: Option<String>,
+}
+
+/// Immich's `GET /search/suggestions`: the values a search field can take.
+pub async fn suggestions(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Query(p): Query<SuggestionParams>,
+) -> Result<axum::Json<Vec<String>>, ApiError> {
+    let q = SuggestionQuery {
+        kind: p.kind,
+        country: p.country,
+        state: p.state,
+        make: p.make,
+        model: p.model,
+    };
+    Ok(axum::Json(
+        state.library.search_suggestions(&caller, &q).await?,
+    ))
 }

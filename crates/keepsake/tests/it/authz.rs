@@ -192,6 +192,13 @@ fn routes() -> Vec<Route> {
         ),
         r("POST", "/search/metadata", json!({}), "asset.read", false),
         r("GET", "/map/markers", json!(null), "map.read", false),
+        r(
+            "GET",
+            "/search/suggestions?type=country",
+            json!(null),
+            "asset.read",
+            false,
+        ),
         r("GET", "/tags", json!(null), "tag.read", false),
         r("POST", "/tags", json!({ "name": "x" }), "tag.create", false),
         r(

@@ -89,6 +89,35 @@ on_each_engine!(
             .await;
         assert_eq!(again.status, 304);
 
+        // Its camera and place are offered as search values.
+        assert_eq!(
+            admin
+                .get("/search/suggestions?type=camera-make")
+                .await
+                .json(),
+            json!(["Canon"])
+        );
+        assert_eq!(
+            admin
+                .get("/search/suggestions?type=city&country=France")
+                .await
+                .json(),
+            json!(["Paris"])
+        );
+        assert!(
+            admin
+                .get("/search/suggestions?type=city&country=Spain")
+                .await
+                .json()
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            admin.get("/search/suggestions?type=planet").await.status,
+            400
+        );
+
         // It is on the map, named.
         let markers = admin.get("/map/markers").await.json();
         assert_eq!(markers.as_array().unwrap().len(), 1, "{markers}");
