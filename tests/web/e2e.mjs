@@ -251,6 +251,15 @@ try {
     await page.locator(`.tile[data-id="${ids[2]}"]`).click({ modifiers: ['Shift'] });
     await page.getByText('3 selected').waitFor();
     await shot('05-selection');
+    // Several photos download as one ZIP archive streamed by the server.
+    const [zip] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('.selection-bar button[aria-label="Download"]'),
+    ]);
+    if (zip.suggestedFilename() !== 'keepsake.zip') throw new Error(`downloaded ${zip.suggestedFilename()}`);
+    const zipBytes = fs.readFileSync(await zip.path());
+    if (zipBytes.length < 1000 || zipBytes[0] !== 0x50 || zipBytes[1] !== 0x4b) throw new Error('the download is not a ZIP archive');
+    await page.getByText('3 selected').waitFor();
     await page.click('.selection-bar button[aria-label="Add to album"]');
     await page.fill('dialog input[name=albumName]', 'Summer trip');
     await page.click('dialog button:has-text("Create album")');

@@ -50,18 +50,41 @@ export async function restore(ids) {
 }
 
 /**
- * Downloads originals one file at a time (the browser may ask once whether
- * the site may download several files). A zip needs /download/archive,
- * which the server does not have yet.
+ * Downloads one original as it is, or several as ZIP archives: the server
+ * splits the selection into archives of at most 4 GiB (/download/info) and
+ * streams each one (/download/archive).
  */
 export async function download(ids) {
-  for (const id of ids) {
-    const a = h('a', { href: media.original(id), download: '' });
+  if (ids.length === 1) {
+    const a = h('a', { href: media.original(ids[0]), download: '' });
     document.body.append(a);
     a.click();
     a.remove();
-    if (ids.length > 1) await new Promise((r) => setTimeout(r, 300));
+    return;
   }
+  await attempt(async () => {
+    const info = await post('/download/info', { assetIds: ids });
+    toast(`Preparing ${plural(ids.length, 'photo')} for download…`);
+    let n = 0;
+    for (const archive of info.archives) {
+      n += 1;
+      const res = await fetch('/api/download/archive', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ assetIds: archive.assetIds }),
+      });
+      if (!res.ok) throw new Error(`The download failed (${res.status})`);
+      const url = URL.createObjectURL(await res.blob());
+      const name = info.archives.length > 1 ? `keepsake-${n}.zip` : 'keepsake.zip';
+      const a = h('a', { href: url, download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    }
+    return true;
+  });
 }
 
 /** Asks which album (or a new one) and adds the photos. Resolves with the album id. */

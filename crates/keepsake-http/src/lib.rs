@@ -16,6 +16,7 @@ mod error;
 mod extract;
 mod routes;
 mod web;
+mod zip;
 
 use axum::Router;
 use keepsake_library::Library;

@@ -3,6 +3,7 @@
 mod albums;
 mod assets;
 mod auth;
+mod download;
 mod queues;
 mod search;
 mod server;
@@ -105,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/timeline/bucket", get(search::bucket))
         .route("/search/metadata", post(search::metadata))
         .route("/search/suggestions", get(search::suggestions))
+        .route("/download/info", post(download::info))
+        .route("/download/archive", post(download::archive))
         .route("/map/markers", get(search::map_markers))
         // tags
         .route(

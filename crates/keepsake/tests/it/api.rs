@@ -906,3 +906,78 @@ on_each_engine!(
         );
     }
 );
+
+on_each_engine!(
+    many_originals_download_as_zip_archives_split_by_size,
+    |server| {
+        let admin = server.admin().await;
+        let mut ids = Vec::new();
+        let mut originals = Vec::new();
+        for (n, name) in ["same.jpg", "Same.jpg", "other.jpg"].iter().enumerate() {
+            let bytes = fake_jpeg(500 + n as u64, 3000 + n * 1000);
+            ids.push(
+                admin.upload(name, bytes.clone()).await.json()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+            originals.push(bytes);
+        }
+        let info = admin
+            .post("/download/info", &json!({ "assetIds": ids }))
+            .await;
+        assert_eq!(info.status, 201, "{}", info.body);
+        assert_eq!(info.json()["totalSize"], 3000 + 4000 + 5000);
+        assert_eq!(info.json()["archives"].as_array().unwrap().len(), 1);
+        let split = admin
+            .post(
+                "/download/info",
+                &json!({ "assetIds": ids, "archiveSize": 7000 }),
+            )
+            .await
+            .json();
+        let sizes: Vec<i64> = split["archives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["size"].as_i64().unwrap())
+            .collect();
+        assert_eq!(sizes, vec![7000, 5000]);
+
+        let zip = admin
+            .post("/download/archive", &json!({ "assetIds": ids }))
+            .await;
+        assert_eq!(zip.status, 200);
+        assert_eq!(zip.content_type, "application/octet-stream");
+        let path = server.scratch("zip").join("download.zip");
+        std::fs::write(&path, &zip.bytes).unwrap();
+        // Python's zipfile is an independent reader: it checks every CRC.
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sys, zipfile\n\
+                 z = zipfile.ZipFile(sys.argv[1])\n\
+                 assert z.testzip() is None\n\
+                 for i in z.infolist(): print(i.filename, i.file_size, i.date_time[0])",
+            )
+            .arg(&path)
+            .output()
+            .expect("python3 is installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "same.jpg 3000 2019\nSame+1.jpg 4000 2019\nother.jpg 5000 2019\n"
+        );
+        // Another user's asset is not theirs to download.
+        let bob = server.user(&admin, "bob@example.com").await;
+        let r = bob
+            .post("/download/archive", &json!({ "assetIds": [ids[0]] }))
+            .await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        assert!(!r.body.contains("same.jpg"));
+    }
+);

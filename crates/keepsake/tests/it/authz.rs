@@ -193,6 +193,20 @@ fn routes() -> Vec<Route> {
         r("POST", "/search/metadata", json!({}), "asset.read", false),
         r("GET", "/map/markers", json!(null), "map.read", false),
         r(
+            "POST",
+            "/download/info",
+            json!({ "assetIds": ["{asset}"] }),
+            "asset.download",
+            true,
+        ),
+        r(
+            "POST",
+            "/download/archive",
+            json!({ "assetIds": ["{asset}"] }),
+            "asset.download",
+            true,
+        ),
+        r(
             "GET",
             "/search/suggestions?type=country",
             json!(null),
