@@ -134,9 +134,16 @@ impl Library {
     }
 
     async fn run_job(&self, worker: &str, job: JobRecord) {
+        use tracing::Instrument;
+        // A span entered across an await point corrupts the subscriber's span
+        // stack on a multi-threaded runtime (it panicked the worker under load),
+        // so the span is attached with `instrument` instead.
         let span =
             tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
-        let _enter = span.enter();
+        self.run_job_inner(worker, job).instrument(span).await
+    }
+
+    async fn run_job_inner(&self, worker: &str, job: JobRecord) {
         let heartbeat = {
             let library = self.clone();
             let worker = worker.to_string();
@@ -155,7 +162,16 @@ impl Library {
                 }
             })
         };
-        let result = self.handle(&job).await;
+        // The handler runs in its own task: if it panics, this job fails with
+        // that reason and the worker goes on.
+        let result = {
+            let library = self.clone();
+            let job = job.clone();
+            match tokio::spawn(async move { library.handle(&job).await }).await {
+                Ok(result) => result,
+                Err(e) => Err(JobError::Abort(format!("the job crashed: {e}"))),
+            }
+        };
         heartbeat.abort();
         let recorded = match result {
             Ok(()) => self.db().complete_job(job.id, worker).await.map(|_| ()),

@@ -38,3 +38,7 @@ CREATE TABLE asset_job_status (
 );
 
 CREATE INDEX asset_exif_live_photo ON asset_exif (live_photo_cid);
+
+-- Claiming walks this index in claim order and stops at the first runnable job,
+-- instead of sorting every queued job (50,000 queued made each claim ~80 ms).
+CREATE INDEX jobs_claim ON jobs (state, priority DESC, run_at, id);
