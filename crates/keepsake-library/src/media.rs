@@ -191,7 +191,21 @@ impl Library {
         let original = self.blobs().path_of(&asset.original_path)?;
         let sidecar = match &asset.sidecar_path {
             Some(key) => Some(self.blobs().path_of(key)?),
-            None => None,
+            // A sidecar someone put next to the original (`IMG_1.jpg.xmp`, then
+            // `IMG_1.xmp`) counts too, and becomes the asset's sidecar.
+            None => {
+                let found = xmp::sidecar_candidates(Path::new(&asset.original_path))
+                    .into_iter()
+                    .filter_map(|p| p.to_str().map(String::from))
+                    .find(|key| self.blobs().path_of(key).is_ok_and(|p| p.is_file()));
+                match found {
+                    Some(key) => {
+                        self.db().set_sidecar_path(&asset.id, &key).await?;
+                        Some(self.blobs().path_of(&key)?)
+                    }
+                    None => None,
+                }
+            }
         };
         let is_video = asset.asset_type == AssetType::Video.as_str();
         let tools = self.config().video_tools.clone();

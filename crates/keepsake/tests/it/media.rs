@@ -511,3 +511,37 @@ on_each_engine!(
         assert!(bob.get("/tags").await.json().as_array().unwrap().is_empty());
     }
 );
+
+on_each_engine!(
+    a_sidecar_put_next_to_the_original_is_found_and_read,
+    |server| {
+        let admin = server.admin().await;
+        let scratch = server.scratch("found-sidecar");
+        let id = uploaded(&admin, "beach.jpg", fixtures::jpeg(&scratch, 320, 240, 9)).await;
+        admin.wait_for_jobs().await;
+        let original = asset(&admin, &id).await["originalPath"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Another tool (darktable, digiKam) wrote `beach.xmp` beside it.
+        let stem = original.strip_suffix(".jpg").unwrap();
+        std::fs::write(
+            server.data_dir().join(format!("{stem}.xmp")),
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="5">
+<dc:description><rdf:Alt><rdf:li xml:lang="x-default">Sunset at the beach</rdf:li></rdf:Alt></dc:description>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#,
+        )
+        .unwrap();
+        admin
+            .put(
+                "/jobs/metadataExtraction",
+                &json!({ "command": "start", "force": true }),
+            )
+            .await;
+        admin.wait_for_jobs().await;
+        let a = asset(&admin, &id).await;
+        assert_eq!(a["exifInfo"]["description"], "Sunset at the beach");
+        assert_eq!(a["exifInfo"]["rating"], 5);
+    }
+);
