@@ -6,7 +6,9 @@
 //! the job again (handlers are idempotent). Completion is fenced on the lease
 //! owner, so a worker whose lease was taken back cannot mark the job done.
 //! PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a
-//! time and needs no more than its write transaction. Jobs of one kind for one
+//! time and needs no more than its write transaction. A unique key holds only
+//! while a job waits: once claimed, the same work can be queued again (a change
+//! made while it runs gets its own run, after it). Jobs of one kind for one
 //! asset never run at once: a job waits while its twin runs, so work queued
 //! after a change always sees that change (a sidecar write queued during
 //! another write of the same sidecar runs after it).
@@ -149,7 +151,7 @@ impl Db {
             Engine::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, unique_key = NULL \
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3 AND queue IN ({}) \
                AND queue NOT IN (SELECT queue FROM queue_state WHERE is_paused = TRUE) \
                AND (asset_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.asset_id = jobs.asset_id \

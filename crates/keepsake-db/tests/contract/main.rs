@@ -720,5 +720,24 @@ on_each_engine!(
         assert!(db.complete_job(first.id, "w1").await.unwrap());
         let second = db.claim_job(&queues, "w2", 60_000).await.unwrap().unwrap();
         assert_eq!(second.payload, "{\"n\":1}");
+
+        // A unique job queued again while it runs gets a second run, after the first.
+        let keyed = || {
+            NewJob::new("q", "extract", "{}")
+                .for_asset(asset)
+                .unique("extract:a")
+        };
+        db.enqueue(&keyed()).await.unwrap();
+        db.enqueue(&keyed()).await.unwrap();
+        let running = db.claim_job(&queues, "w3", 60_000).await.unwrap().unwrap();
+        assert_eq!(running.kind, "extract");
+        db.enqueue(&keyed()).await.unwrap();
+        db.enqueue(&keyed()).await.unwrap();
+        assert!(db.claim_job(&queues, "w4", 60_000).await.unwrap().is_none());
+        assert!(db.complete_job(running.id, "w3").await.unwrap());
+        let rerun = db.claim_job(&queues, "w4", 60_000).await.unwrap().unwrap();
+        assert_eq!(rerun.kind, "extract");
+        assert!(db.complete_job(rerun.id, "w4").await.unwrap());
+        assert!(db.claim_job(&queues, "w4", 60_000).await.unwrap().is_none());
     }
 );
