@@ -79,6 +79,37 @@ pub enum InsertOutcome {
     Duplicate(String),
 }
 
+/// Adds `properties` to an asset's locked properties: user edits that
+/// re-reading the file must not undo (see `Db::apply_metadata`).
+pub(crate) async fn lock_properties_in(
+    conn: &mut sqlx::AnyConnection,
+    asset_id: &str,
+    properties: &[&str],
+) -> Result<()> {
+    let row = sqlx::query("SELECT locked_properties FROM asset_exif WHERE asset_id = $1")
+        .bind(asset_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(()) };
+    let current: String = row.try_get("locked_properties")?;
+    let mut all: Vec<&str> = current.split(',').filter(|p| !p.is_empty()).collect();
+    let before = all.len();
+    for p in properties {
+        if !all.contains(p) {
+            all.push(p);
+        }
+    }
+    if all.len() == before {
+        return Ok(());
+    }
+    sqlx::query("UPDATE asset_exif SET locked_properties = $2 WHERE asset_id = $1")
+        .bind(asset_id)
+        .bind(all.join(","))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// A bound SQL parameter for queries built at run time.
 #[derive(Debug, Clone)]
 pub(crate) enum Param {
@@ -704,26 +735,6 @@ impl Db {
                 locked.push("rating");
             }
             if !exif_sets.is_empty() {
-                let current: Option<String> =
-                    sqlx::query("SELECT locked_properties FROM asset_exif WHERE asset_id = $1")
-                        .bind(id.as_str())
-                        .fetch_optional(tx.conn())
-                        .await?
-                        .map(|r| r.try_get("locked_properties"))
-                        .transpose()?;
-                let mut all: Vec<String> = current
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect();
-                for l in locked {
-                    if !all.iter().any(|x| x == l) {
-                        all.push(l.to_string());
-                    }
-                }
-                exif_params.push(Param::Text(all.join(",")));
-                exif_sets.push(format!("locked_properties = ${}", exif_params.len()));
                 let sql = format!(
                     "UPDATE asset_exif SET {} WHERE asset_id = $1",
                     exif_sets.join(", ")
@@ -731,6 +742,7 @@ impl Db {
                 bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &exif_params)
                     .execute(tx.conn())
                     .await?;
+                lock_properties_in(tx.conn(), id, &locked).await?;
             }
         }
         tx.commit().await?;

@@ -8,7 +8,6 @@
 
 use sqlx::Row;
 
-use crate::assets::{FILE_DELETE_KIND, FILE_DELETE_QUEUE, json_string_array};
 use crate::jobs::NewJob;
 use crate::{Db, Result, now_ms};
 
@@ -376,16 +375,6 @@ impl Db {
             .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Queues removal of files no row points at any more (a replaced derived file).
-    pub async fn queue_file_removal(&self, asset_id: &str, paths: &[String]) -> Result<()> {
-        if paths.is_empty() {
-            return Ok(());
-        }
-        let payload = format!("{{\"paths\":{}}}", json_string_array(paths));
-        self.enqueue(&NewJob::new(FILE_DELETE_QUEUE, FILE_DELETE_KIND, payload).for_asset(asset_id))
-            .await
     }
 }
 

@@ -116,34 +116,6 @@ pub(crate) async fn replace_asset_tags_in(
     Ok(())
 }
 
-/// Adds `property` to the asset's locked properties (a user edit the files must not undo).
-pub(crate) async fn lock_property_in(
-    conn: &mut sqlx::AnyConnection,
-    asset_id: &str,
-    property: &str,
-) -> Result<()> {
-    let row = sqlx::query("SELECT locked_properties FROM asset_exif WHERE asset_id = $1")
-        .bind(asset_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else { return Ok(()) };
-    let current: String = row.try_get("locked_properties")?;
-    if current.split(',').any(|p| p == property) {
-        return Ok(());
-    }
-    let updated = if current.is_empty() {
-        property.to_string()
-    } else {
-        format!("{current},{property}")
-    };
-    sqlx::query("UPDATE asset_exif SET locked_properties = $2 WHERE asset_id = $1")
-        .bind(asset_id)
-        .bind(updated)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 impl Db {
     /// The owner's tags for `values` (full paths), created with their parents
     /// where missing; one per distinct value, in order.
@@ -278,41 +250,44 @@ impl Db {
     /// whether it was newly linked. Tagged assets lock their tags against
     /// re-extraction from the file.
     pub async fn tag_assets(&self, tag_id: &str, asset_ids: &[String]) -> Result<Vec<bool>> {
-        let mut tx = self.begin_write().await?;
-        let mut out = Vec::new();
-        for asset in asset_ids {
-            let n = sqlx::query(
-                "INSERT INTO tag_assets (tag_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(tag_id)
-            .bind(asset.as_str())
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-            if n > 0 {
-                lock_property_in(tx.conn(), asset, "tags").await?;
-            }
-            out.push(n > 0);
-        }
-        tx.commit().await?;
-        Ok(out)
+        self.change_tag_links(
+            "INSERT INTO tag_assets (tag_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            tag_id,
+            asset_ids,
+        )
+        .await
     }
 
     /// Unlinks a tag from assets; per id, whether it had been linked.
     pub async fn untag_assets(&self, tag_id: &str, asset_ids: &[String]) -> Result<Vec<bool>> {
+        self.change_tag_links(
+            "DELETE FROM tag_assets WHERE tag_id = $1 AND asset_id = $2",
+            tag_id,
+            asset_ids,
+        )
+        .await
+    }
+
+    async fn change_tag_links(
+        &self,
+        sql: &'static str,
+        tag_id: &str,
+        asset_ids: &[String],
+    ) -> Result<Vec<bool>> {
         let mut tx = self.begin_write().await?;
         let mut out = Vec::new();
         for asset in asset_ids {
-            let n = sqlx::query("DELETE FROM tag_assets WHERE tag_id = $1 AND asset_id = $2")
+            let changed = sqlx::query(sql)
                 .bind(tag_id)
                 .bind(asset.as_str())
                 .execute(tx.conn())
                 .await?
-                .rows_affected();
-            if n > 0 {
-                lock_property_in(tx.conn(), asset, "tags").await?;
+                .rows_affected()
+                > 0;
+            if changed {
+                crate::assets::lock_properties_in(tx.conn(), asset, &["tags"]).await?;
             }
-            out.push(n > 0);
+            out.push(changed);
         }
         tx.commit().await?;
         Ok(out)

@@ -239,7 +239,7 @@ pub fn poster_frame(
     if dw == 0 || dh == 0 {
         return Err(MediaError::Corrupt("the video stream has no size".into()));
     }
-    let (w, h) = fit_short_edge(dw, dh, max_short_edge);
+    let (w, h) = crate::derive::fit_shorter_edge((dw, dh), max_short_edge);
     let filter = format!("thumbnail=12,scale={w}:{h}:flags=bicubic,format=rgba");
     let out = run(
         Command::new(&tools.ffmpeg)
@@ -276,7 +276,7 @@ pub fn transcode(
         .as_ref()
         .ok_or_else(|| MediaError::Unsupported("the file has no video stream".into()))?;
     let (dw, dh) = video.display_size();
-    let (w, h) = fit_short_edge(dw.max(2), dh.max(2), options.target_resolution);
+    let (w, h) = crate::derive::fit_shorter_edge((dw.max(2), dh.max(2)), options.target_resolution);
     // H.264 with 4:2:0 needs even dimensions.
     let (w, h) = (w & !1, h & !1);
     let mut cmd = Command::new(&tools.ffmpeg);
@@ -291,19 +291,6 @@ pub fn transcode(
         .arg(dst);
     run(&mut cmd, "ffmpeg", tools.transcode_timeout, 0)?;
     Ok(())
-}
-
-/// Scales (w, h) so the shorter edge is `short` (never up), keeping the aspect
-/// ratio and both sides at least 1.
-pub fn fit_short_edge(w: u32, h: u32, short: u32) -> (u32, u32) {
-    let s = w.min(h);
-    if s <= short || s == 0 {
-        return (w.max(1), h.max(1));
-    }
-    let scale = short as f64 / s as f64;
-    let sw = ((w as f64 * scale).round() as u32).max(1);
-    let sh = ((h as f64 * scale).round() as u32).max(1);
-    (sw, sh)
 }
 
 /// Runs a tool, collecting at most `max_stdout` bytes of its output and the
@@ -434,13 +421,6 @@ mod tests {
             codec: "pcm_mulaw".into(),
         });
         assert!(transcode_needed(&info, &opts));
-    }
-
-    #[test]
-    fn short_edge_fitting_never_upscales() {
-        assert_eq!(fit_short_edge(1920, 1080, 720), (1280, 720));
-        assert_eq!(fit_short_edge(1080, 1920, 720), (720, 1280));
-        assert_eq!(fit_short_edge(640, 480, 720), (640, 480));
     }
 
     #[test]

@@ -325,7 +325,16 @@ impl Client {
     }
 
     pub async fn upload(&self, file_name: &str, bytes: Vec<u8>) -> Reply {
-        let form = reqwest::multipart::Form::new()
+        self.upload_form(file_name, bytes, None).await
+    }
+
+    /// Uploads bytes with an XMP sidecar (`sidecarData`), as the Immich CLI does.
+    pub async fn upload_with_sidecar(&self, file_name: &str, bytes: Vec<u8>, xmp: &str) -> Reply {
+        self.upload_form(file_name, bytes, Some(xmp)).await
+    }
+
+    async fn upload_form(&self, file_name: &str, bytes: Vec<u8>, xmp: Option<&str>) -> Reply {
+        let mut form = reqwest::multipart::Form::new()
             .text("fileCreatedAt", "2019-07-12T18:15:12.000Z")
             .text("fileModifiedAt", "2019-07-12T18:15:12.000Z")
             .text("isFavorite", "false")
@@ -333,29 +342,13 @@ impl Client {
                 "assetData",
                 reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
             );
-        self.send(
-            self.request(reqwest::Method::POST, "/assets")
-                .multipart(form),
-        )
-        .await
-    }
-}
-
-impl Client {
-    /// Uploads bytes with an XMP sidecar (`sidecarData`), as the Immich CLI does.
-    pub async fn upload_with_sidecar(&self, file_name: &str, bytes: Vec<u8>, xmp: &str) -> Reply {
-        let form = reqwest::multipart::Form::new()
-            .text("fileCreatedAt", "2019-07-12T18:15:12.000Z")
-            .text("fileModifiedAt", "2019-07-12T18:15:12.000Z")
-            .part(
-                "assetData",
-                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
-            )
-            .part(
+        if let Some(xmp) = xmp {
+            form = form.part(
                 "sidecarData",
                 reqwest::multipart::Part::bytes(xmp.as_bytes().to_vec())
                     .file_name(format!("{file_name}.xmp")),
             );
+        }
         self.send(
             self.request(reqwest::Method::POST, "/assets")
                 .multipart(form),

@@ -212,17 +212,6 @@ pub struct MapParams {
     with_shared_albums: Option<bool>,
 }
 
-fn instant(text: Option<&str>, name: &str) -> Result<Option<Timestamp>, ApiError> {
-    text.map(|t| {
-        Timestamp::parse_iso(t).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "Validation failed: {name} must be an ISO 8601 date"
-            ))
-        })
-    })
-    .transpose()
-}
-
 /// Immich's `MapMarkerResponseDto[]`.
 pub async fn map_markers(
     State(state): State<AppState>,
@@ -232,8 +221,8 @@ pub async fn map_markers(
     let q = MapQuery {
         is_archived: p.is_archived,
         is_favorite: p.is_favorite,
-        taken_after: instant(p.file_created_after.as_deref(), "fileCreatedAfter")?,
-        taken_before: instant(p.file_created_before.as_deref(), "fileCreatedBefore")?,
+        taken_after: date("fileCreatedAfter", &p.file_created_after)?,
+        taken_before: date("fileCreatedBefore", &p.file_created_before)?,
     };
     let markers = state.library.map_markers(&caller, &q).await?;
     Ok(axum::Json(serde_json::Value::Array(

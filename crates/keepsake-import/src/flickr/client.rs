@@ -590,18 +590,7 @@ impl FlickrClient {
     /// Every item of the stream, page after page, each id once (pages can
     /// shift under uploads; pin `max_upload_date` to avoid it).
     pub async fn all_photos(&self, query: &PhotosQuery) -> Result<Vec<Photo>, FlickrError> {
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        let mut page_number = 1;
-        loop {
-            let page = self.photos_page(query, page_number).await?;
-            let more = page.has_more() && page_number < MAX_PAGE;
-            out.extend(page.items.into_iter().filter(|p| seen.insert(p.id.clone())));
-            if !more {
-                return Ok(out);
-            }
-            page_number += 1;
-        }
+        collect_pages(|n| self.photos_page(query, n), |p: &Photo| p.id.clone()).await
     }
 
     /// One page of `flickr.favorites.getList` (other people's photos the user faved).
@@ -654,20 +643,11 @@ impl FlickrClient {
 
     /// Every album of `user_id`, in the user's order.
     pub async fn all_photosets(&self, user_id: &str) -> Result<Vec<Photoset>, FlickrError> {
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        let mut page_number = 1;
-        loop {
-            let page = self
-                .photosets_page(user_id, page_number, MAX_PER_PAGE)
-                .await?;
-            let more = page.has_more() && page_number < MAX_PAGE;
-            out.extend(page.items.into_iter().filter(|s| seen.insert(s.id.clone())));
-            if !more {
-                return Ok(out);
-            }
-            page_number += 1;
-        }
+        collect_pages(
+            |n| self.photosets_page(user_id, n, MAX_PER_PAGE),
+            |s: &Photoset| s.id.clone(),
+        )
+        .await
     }
 
     /// One page of `flickr.photosets.getPhotos` (album order, `media` extra).
@@ -1259,6 +1239,29 @@ fn parse_envelope(method: &str, body: &str) -> Result<Value, Failure> {
             what: method.into(),
             detail: format!("no \"stat\" in {:?}", oauth::truncate(text, 200)),
         })),
+    }
+}
+
+/// Every item of a paged listing, page after page up to `MAX_PAGE`, each id
+/// once (pages shift when items are added meanwhile).
+async fn collect_pages<T, Fut>(
+    mut fetch: impl FnMut(u64) -> Fut,
+    id: impl Fn(&T) -> String,
+) -> Result<Vec<T>, FlickrError>
+where
+    Fut: std::future::Future<Output = Result<Page<T>, FlickrError>>,
+{
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut page_number = 1;
+    loop {
+        let page = fetch(page_number).await?;
+        let more = page.has_more() && page_number < MAX_PAGE;
+        out.extend(page.items.into_iter().filter(|item| seen.insert(id(item))));
+        if !more {
+            return Ok(out);
+        }
+        page_number += 1;
     }
 }
 

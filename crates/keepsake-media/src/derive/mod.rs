@@ -19,8 +19,10 @@ mod encode;
 mod icc;
 mod pixels;
 
+pub use pixels::fit_shorter_edge;
+
 use crate::{MediaError, Result};
-use pixels::{Raster, fit_shorter_edge, orient, resize, resize_owned, swaps_axes};
+use pixels::{Raster, orient, resize, resize_owned, swaps_axes};
 use std::path::Path;
 
 /// Where the image comes from: a file, or bytes already in memory (a RAW's

@@ -94,7 +94,7 @@ impl Raster {
 
 /// Size whose shorter edge is `target`, aspect kept and rounded; never larger
 /// than the source.
-pub(crate) fn fit_shorter_edge((w, h): (u32, u32), target: u32) -> (u32, u32) {
+pub fn fit_shorter_edge((w, h): (u32, u32), target: u32) -> (u32, u32) {
     let short = w.min(h);
     if short <= target || target == 0 {
         return (w, h);

@@ -14,6 +14,18 @@ async fn uploaded(client: &Client, name: &str, bytes: Vec<u8>) -> String {
     r.json()["id"].as_str().unwrap().to_string()
 }
 
+/// The admin's "run all" for a queue, then waits for the work to finish.
+async fn rerun_all(admin: &Client, queue: &str) {
+    let r = admin
+        .put(
+            &format!("/jobs/{queue}"),
+            &json!({ "command": "start", "force": true }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    admin.wait_for_jobs().await;
+}
+
 async fn asset(client: &Client, id: &str) -> Value {
     let r = client.get(&format!("/assets/{id}")).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -328,14 +340,7 @@ on_each_engine!(
 
         // Re-running extraction for every asset keeps the edit (from the
         // sidecar and the lock), and the camera's date.
-        let r = admin
-            .put(
-                "/jobs/metadataExtraction",
-                &json!({ "command": "start", "force": true }),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        admin.wait_for_jobs().await;
+        rerun_all(&admin, "metadataExtraction").await;
         let a = asset(&admin, &id).await;
         assert_eq!(a["exifInfo"]["description"], "Grandma's garden");
         assert_eq!(a["exifInfo"]["rating"], 4);
@@ -354,14 +359,7 @@ on_each_engine!(
         let thumbs_dir = server.data_dir().join("thumbs");
         let count = |dir: &std::path::Path| walk(dir).into_iter().filter(|p| p.is_file()).count();
         assert_eq!(count(&thumbs_dir), 2);
-        let r = admin
-            .put(
-                "/jobs/thumbnailGeneration",
-                &json!({ "command": "start", "force": true }),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        admin.wait_for_jobs().await;
+        rerun_all(&admin, "thumbnailGeneration").await;
         let q = admin.get("/queues/thumbnailGeneration").await.json();
         assert_eq!(q["statistics"]["failed"], 0);
         assert_eq!(count(&thumbs_dir), 2, "rebuilt in place, not doubled");
@@ -421,13 +419,7 @@ on_each_engine!(
         // Pixel file names carry UTC time.
         assert_eq!(a["fileCreatedAt"], "2023-04-01T10:10:10.123Z");
         // Running extraction again does not make a second video.
-        admin
-            .put(
-                "/jobs/metadataExtraction",
-                &json!({ "command": "start", "force": true }),
-            )
-            .await;
-        admin.wait_for_jobs().await;
+        rerun_all(&admin, "metadataExtraction").await;
         let originals = walk(&server.data_dir().join("library"));
         assert_eq!(originals.len(), 2, "{originals:?}");
     }
@@ -494,13 +486,7 @@ on_each_engine!(
         assert!(sidecar.contains("darktable:history_end"), "{sidecar}");
 
         // Re-reading the files keeps the user's tags.
-        admin
-            .put(
-                "/jobs/metadataExtraction",
-                &json!({ "command": "start", "force": true }),
-            )
-            .await;
-        admin.wait_for_jobs().await;
+        rerun_all(&admin, "metadataExtraction").await;
         let tags = asset(&admin, &id).await["tags"].clone();
         assert_eq!(tags.as_array().unwrap().len(), 1, "{tags}");
         assert_eq!(tags[0]["value"], "People/Family");
@@ -533,13 +519,7 @@ on_each_engine!(
 </rdf:Description></rdf:RDF></x:xmpmeta>"#,
         )
         .unwrap();
-        admin
-            .put(
-                "/jobs/metadataExtraction",
-                &json!({ "command": "start", "force": true }),
-            )
-            .await;
-        admin.wait_for_jobs().await;
+        rerun_all(&admin, "metadataExtraction").await;
         let a = asset(&admin, &id).await;
         assert_eq!(a["exifInfo"]["description"], "Sunset at the beach");
         assert_eq!(a["exifInfo"]["rating"], 5);
