@@ -156,6 +156,39 @@ impl BlobStore {
             .join(format!("{}.{extension}", uuid::Uuid::new_v4()))
     }
 
+    /// Turns a file some other writer put at a [`BlobStore::temp_path`] (an
+    /// importer's download or copy) into a finished blob: fsynced, hashed and
+    /// measured, ready for [`BlobStore::try_link`].
+    pub async fn adopt_temp(&self, path: PathBuf) -> Result<FinishedBlob> {
+        let p = path.clone();
+        let hashed = tokio::task::spawn_blocking(move || -> std::io::Result<([u8; 20], u64)> {
+            use std::io::Read;
+            let mut file = std::fs::File::open(&p)?;
+            file.sync_all()?;
+            let mut hasher = Sha1::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            Ok((hasher.finalize().into(), size))
+        })
+        .await
+        .map_err(|e| io_error("cannot read", &path, std::io::Error::other(e)))?;
+        match hashed {
+            Ok((sha1, size)) => Ok(FinishedBlob { path, size, sha1 }),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                Err(io_error("cannot read", &path, e))
+            }
+        }
+    }
+
     /// Moves a complete file from `tmp/` to `key`, replacing what was there.
     /// Only for derived files (previews, encodings), which are rebuilt from
     /// the original; originals are never replaced (see [`BlobStore::try_link`]).
@@ -291,6 +324,13 @@ impl BlobStore {
         let total =
             fs4::total_space(&self.root).map_err(|e| io_error("cannot measure", &self.root, e))?;
         Ok((available, total))
+    }
+}
+
+impl FinishedBlob {
+    /// Where the finished temp file is (to read it before it is linked).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 

@@ -9,6 +9,7 @@
 //! Invariant: this crate does no I/O, has no async and no serde; the tidy test in
 //! `keepsake-testkit` holds that line.
 
+pub mod import;
 pub mod media;
 pub mod permission;
 pub mod template;

@@ -18,6 +18,7 @@ pub mod albums;
 pub mod assets;
 pub mod auth;
 pub mod changes;
+pub mod imports;
 pub mod jobs;
 pub mod media;
 pub mod records;
@@ -105,6 +106,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_media.sql"),
         postgres: include_str!("../migrations/postgres/0002_media.sql"),
     },
+    Migration {
+        version: 3,
+        name: "imports",
+        sqlite: include_str!("../migrations/sqlite/0003_imports.sql"),
+        postgres: include_str!("../migrations/postgres/0003_imports.sql"),
+    },
 ];
 
 impl Db {
@@ -176,7 +183,15 @@ impl Db {
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE` behind an
     /// in-process lock, so it never fails half-way with "database is locked";
     /// other processes (the CLI next to a running server) wait on the busy timeout.
+    /// On PostgreSQL it first locks the change counter's row: writers queue
+    /// as on SQLite, across processes too.
     pub async fn begin_write(&self) -> Result<WriteTx> {
+        self.begin_write_with(true).await
+    }
+
+    /// `begin_write`; `order` false only before the change counter exists
+    /// (the first migration).
+    async fn begin_write_with(&self, order: bool) -> Result<WriteTx> {
         match self.engine {
             Engine::Sqlite => {
                 let guard = self.write_lock.clone().lock_owned().await;
@@ -186,10 +201,20 @@ impl Db {
                     _guard: Some(guard),
                 })
             }
-            Engine::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _guard: None,
-            }),
+            Engine::Postgres => {
+                // Writers take the change counter's row lock first, so every
+                // write transaction queues in one order: no deadlocks between
+                // a delete cascading into rows a job is updating, twin jobs
+                // claimed one after the other, and change ids that commit in
+                // the order they were taken (what the sync stream relies on).
+                let mut tx = self.pool.begin().await?;
+                if order {
+                    sqlx::query("SELECT value FROM change_counter WHERE id = 1 FOR UPDATE")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(WriteTx { tx, _guard: None })
+            }
         }
     }
 
@@ -214,7 +239,7 @@ impl Db {
                 Engine::Sqlite => migration.sqlite,
                 Engine::Postgres => migration.postgres,
             };
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_write_with(applied > 0).await?;
             let run = async {
                 tx.conn().execute(sql).await?;
                 sqlx::query("INSERT INTO keepsake_migrations (version, name, applied_at) VALUES ($1, $2, $3)")

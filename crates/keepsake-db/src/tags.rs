@@ -52,7 +52,11 @@ pub fn normalize_tag_value(value: &str) -> Option<String> {
 }
 
 /// The id of the tag `value` of `owner`, creating it and its parents as needed.
-async fn upsert_in(conn: &mut sqlx::AnyConnection, owner_id: &str, value: &str) -> Result<String> {
+pub(crate) async fn upsert_in(
+    conn: &mut sqlx::AnyConnection,
+    owner_id: &str,
+    value: &str,
+) -> Result<String> {
     let mut parent: Option<String> = None;
     let mut path = String::new();
     for level in value.split('/') {

@@ -27,11 +27,28 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub library: Library,
+    /// The Flickr app key and endpoints, when the server was given them
+    /// (imports started through the API need them).
+    pub flickr: Option<keepsake_import::flickr::FlickrConfig>,
+}
+
+/// What the HTTP layer needs besides the library.
+#[derive(Clone, Default)]
+pub struct HttpOptions {
+    pub flickr: Option<keepsake_import::flickr::FlickrConfig>,
 }
 
 /// The whole HTTP surface: `/.well-known/immich`, everything under `/api`, and the web app.
 pub fn router(library: Library) -> Router {
-    routes::router(AppState { library })
+    router_with(library, HttpOptions::default())
+}
+
+/// [`router`] with options.
+pub fn router_with(library: Library, options: HttpOptions) -> Router {
+    routes::router(AppState {
+        library,
+        flickr: options.flickr,
+    })
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.
@@ -40,7 +57,17 @@ pub async fn serve(
     library: Library,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(library))
+    serve_with(listener, library, HttpOptions::default(), shutdown).await
+}
+
+/// [`serve`] with options.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    library: Library,
+    options: HttpOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router_with(library, options))
         .with_graceful_shutdown(shutdown)
         .await
 }

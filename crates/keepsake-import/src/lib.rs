@@ -6,3 +6,23 @@
 //! changes anything there.
 
 pub mod flickr;
+pub mod flickr_export;
+pub mod folder;
+pub mod takeout;
+
+/// The label a run over these files or folders is known by: their absolute
+/// paths, sorted. Starting the same import again (same kind, same label)
+/// resumes its unfinished run.
+pub fn source_label(paths: &[std::path::PathBuf]) -> String {
+    let mut names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names.join(" ")
+}

@@ -114,6 +114,20 @@ impl Library {
         sidecar: Option<&FinishedBlob>,
         meta: UploadMeta,
     ) -> Result<UploadOutcome> {
+        self.ingest_as(caller, original, sidecar, meta, keepsake_db::new_id())
+            .await
+    }
+
+    /// [`Library::ingest`] with the new asset's id chosen by the caller (the
+    /// import engine records it before the asset exists, to resume safely).
+    pub(crate) async fn ingest_as(
+        &self,
+        caller: &Caller,
+        original: &FinishedBlob,
+        sidecar: Option<&FinishedBlob>,
+        meta: UploadMeta,
+        id: String,
+    ) -> Result<UploadOutcome> {
         let asset_type = self.check_upload_name(caller, &meta.file_name)?;
         if original.size == 0 {
             return Err(LibraryError::Invalid("File is empty".into()));
@@ -149,7 +163,6 @@ impl Library {
             .or(meta.file_modified_at)
             .unwrap_or(now);
         let modified = meta.file_modified_at.unwrap_or(created);
-        let id = keepsake_db::new_id();
         let user_dir = owner
             .storage_label
             .clone()

@@ -18,6 +18,9 @@ pub enum LibraryError {
     StorageFull(String),
     #[error("{0}")]
     Unavailable(String),
+    /// An outside service (Flickr) is rate limiting and the caller asked not to wait.
+    #[error("{0}")]
+    RateLimited(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -44,7 +47,7 @@ impl LibraryError {
             LibraryError::Invalid(_) => ErrorKind::Invalid,
             LibraryError::Conflict(_) => ErrorKind::Conflict,
             LibraryError::StorageFull(_) => ErrorKind::StorageFull,
-            LibraryError::Unavailable(_) => ErrorKind::Unavailable,
+            LibraryError::Unavailable(_) | LibraryError::RateLimited(_) => ErrorKind::Unavailable,
             LibraryError::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -18,6 +18,7 @@ mod auth;
 mod browse;
 mod download;
 mod error;
+pub mod imports;
 mod media;
 mod server;
 mod tags;
@@ -108,6 +109,9 @@ struct Inner {
     jobs_ready: tokio::sync::Notify,
     started_at: std::time::Instant,
     media_threads: media::MediaThreads,
+    /// A shared lock on `<data dir>/keepsake.lock`, held while the library is
+    /// open, so start-up clean-up never runs under another process's feet.
+    _data_dir_lock: std::fs::File,
 }
 
 /// Who is calling, and through which credential.
@@ -175,6 +179,22 @@ impl Library {
                 config.data_dir.display()
             ))
         })?;
+        let lock_path = config.data_dir.join("keepsake.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                LibraryError::Unavailable(format!(
+                    "cannot open {}: {e}; check the data directory's permissions",
+                    lock_path.display()
+                ))
+            })?;
+        // Alone (nobody else holds the lock): clean up after a crash. Another
+        // process (the server, or a CLI import next to it) may be mid-upload,
+        // and its temp and pending files are not leftovers.
+        let alone = lock.try_lock().is_ok();
         let db = Db::connect(&config.database_target()).await?;
         let blobs = BlobStore::open_local(&config.data_dir).await?;
         let media_threads = media::MediaThreads::start(config.worker_concurrency);
@@ -186,9 +206,25 @@ impl Library {
                 jobs_ready: tokio::sync::Notify::new(),
                 started_at: std::time::Instant::now(),
                 media_threads,
+                _data_dir_lock: lock,
             }),
         };
-        library.recover().await?;
+        if alone {
+            library.recover().await?;
+            let lock = &library.inner._data_dir_lock;
+            lock.unlock()
+                .and_then(|()| lock.lock_shared())
+                .map_err(|e| {
+                    LibraryError::Internal(format!("cannot share the data directory lock: {e}"))
+                })?;
+        } else {
+            library.inner._data_dir_lock.lock_shared().map_err(|e| {
+                LibraryError::Internal(format!("cannot share the data directory lock: {e}"))
+            })?;
+            tracing::info!(
+                "another Keepsake process has this data directory open; start-up clean-up left to it"
+            );
+        }
         Ok(library)
     }
 
@@ -224,6 +260,13 @@ impl Library {
             cleared.push(path);
         }
         self.db().clear_pending_files(&cleared).await?;
+        let runs = self.db().interrupt_running_imports().await?;
+        if runs > 0 {
+            tracing::warn!(
+                runs,
+                "import runs were cut off; starting the same import again resumes them"
+            );
+        }
         if temps > 0 || !cleared.is_empty() {
             tracing::info!(
                 temps,

@@ -8,6 +8,8 @@
 
 pub mod fake_flickr;
 pub mod fixtures;
+pub mod flickr_export;
+pub mod takeout;
 
 use std::path::{Path, PathBuf};
 

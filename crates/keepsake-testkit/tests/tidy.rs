@@ -82,11 +82,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "keepsake-media",
         ],
     ),
-    ("keepsake-http", &["keepsake-core", "keepsake-library"]),
+    (
+        "keepsake-http",
+        &["keepsake-core", "keepsake-library", "keepsake-import"],
+    ),
     ("keepsake-testkit", &["keepsake-library", "keepsake-http"]),
     (
         "keepsake",
-        &["keepsake-core", "keepsake-library", "keepsake-http"],
+        &[
+            "keepsake-core",
+            "keepsake-library",
+            "keepsake-http",
+            "keepsake-import",
+        ],
     ),
 ];
 

@@ -3,6 +3,7 @@
 //! a command does is a `keepsake-library` operation.
 
 mod config;
+mod import;
 
 use std::io::Read;
 
@@ -32,6 +33,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "KEEPSAKE_LISTEN", default_value = "127.0.0.1:2283")]
         listen: String,
+        /// Flickr app key, for Flickr imports started from the web app.
+        #[command(flatten)]
+        flickr: import::FlickrArgs,
     },
     /// Manage accounts.
     User {
@@ -42,6 +46,16 @@ enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Bring photos in: folders, Google Takeout, Flickr (API or export).
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
+    },
+    /// Flickr sign-in.
+    Flickr {
+        #[command(subcommand)]
+        command: import::FlickrCommand,
     },
 }
 
@@ -91,7 +105,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
     match runtime.block_on(run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
@@ -99,9 +113,22 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Serve { store, listen } => serve(Config::new(store, Some(listen))).await,
+        Command::Import { command } => import::run_import(command).await,
+        Command::Flickr { command } => import::run_flickr(command).await,
+        command => run_admin(command).await.map(|()| 0),
+    }
+}
+
+async fn run_admin(command: Command) -> Result<()> {
+    match command {
+        Command::Import { .. } | Command::Flickr { .. } => unreachable!("handled by run"),
+        Command::Serve {
+            store,
+            listen,
+            flickr,
+        } => serve(Config::new(store, Some(listen)), flickr.optional_config()).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -180,7 +207,10 @@ async fn open(config: &Config) -> Result<Library> {
         })
 }
 
-async fn serve(config: Config) -> Result<()> {
+async fn serve(
+    config: Config,
+    flickr: Option<keepsake_import::flickr::FlickrConfig>,
+) -> Result<()> {
     let library = open(&config).await?;
     let listen = config.listen.as_deref().unwrap_or("127.0.0.1:2283");
     let listener = tokio::net::TcpListener::bind(listen)
@@ -206,7 +236,8 @@ async fn serve(config: Config) -> Result<()> {
         ));
     }
     tracing::info!(data_dir = %config.library.data_dir.display(), database = %config.database_label(), "serving");
-    keepsake_http::serve(listener, library.clone(), shutdown_signal()).await?;
+    let options = keepsake_http::HttpOptions { flickr };
+    keepsake_http::serve_with(listener, library.clone(), options, shutdown_signal()).await?;
     workers.stop().await;
     library.close().await;
     Ok(())

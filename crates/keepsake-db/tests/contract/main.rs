@@ -75,7 +75,7 @@ on_each_engine!(
             .await
             .unwrap()
             .get("n");
-        assert_eq!(n, 2);
+        assert_eq!(n, 3);
         assert_eq!(db.latest_change_id().await.unwrap(), 0);
     }
 );

@@ -4,6 +4,7 @@ mod albums;
 mod assets;
 mod auth;
 mod download;
+mod imports;
 mod queues;
 mod search;
 mod server;
@@ -115,6 +116,10 @@ pub fn router(state: AppState) -> Router {
             get(tags::list).post(tags::create).put(tags::upsert),
         )
         .route("/tags/assets", put(tags::bulk_assets))
+        // imports (Keepsake's own)
+        .route("/imports", get(imports::list).post(imports::start))
+        .route("/imports/{id}", get(imports::get))
+        .route("/imports/{id}/items", get(imports::items))
         .route(
             "/tags/{id}",
             get(tags::get).put(tags::update).delete(tags::delete),

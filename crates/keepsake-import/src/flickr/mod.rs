@@ -18,6 +18,8 @@ pub mod error;
 pub mod limiter;
 pub mod model;
 pub mod oauth;
+pub mod source;
+pub mod text;
 
 pub use client::{
     DEFAULT_OAUTH_URL, DEFAULT_REST_URL, Download, FlickrClient, FlickrConfig, LISTING_EXTRAS,
@@ -33,3 +35,4 @@ pub use model::{
 pub use oauth::{
     AccessToken, CallbackParams, LoopbackCallback, OOB_CALLBACK, RequestToken, verifier_from_pasted,
 };
+pub use source::FlickrSource;

@@ -4,9 +4,11 @@
 
 mod dance;
 mod download;
+mod flickr_export;
 mod listing;
 mod loose_json;
 mod resilience;
+mod takeout;
 
 use std::sync::Arc;
 

@@ -19,6 +19,8 @@ pub enum DateSource {
     Embedded,
     FileName,
     FileTime,
+    /// What an import source (Takeout, Flickr, iCloud) says; see [`reconcile`].
+    Import,
 }
 
 /// What the engine may use. Absent inputs are `None`.
@@ -114,6 +116,71 @@ fn from_capture(
         local,
         time_zone: zone,
         source,
+    }
+}
+
+/// A capture time as an import source states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatedDate {
+    /// A true instant (Takeout's `photoTakenTime`).
+    Instant(Timestamp),
+    /// A wall-clock time of unknown zone, written as if UTC (Flickr's `date_taken`).
+    Local(Timestamp),
+}
+
+/// How far apart two clocks may be and still be "the same time" (sub-second
+/// digits, cameras that write whole seconds).
+const SAME_TIME_MS: i64 = 60_000;
+
+/// The date to keep for an imported item. The source's date wins, because the
+/// person may have corrected it there (scans, wrong camera clocks); the file
+/// (`file`, resolved by [`resolve`]) still supplies the zone when it agrees:
+/// - the file's date with its zone, when it is the same time as the source's;
+/// - for a stated instant and a floating file time a whole number of quarter
+///   hours away (within ±14 h), that gap is the zone offset: the file's wall
+///   clock and the source's instant are both right;
+/// - otherwise the source's date alone, zoned by `gps` when there is one; a
+///   stated instant with no zone shows in UTC, a stated wall clock floats.
+pub fn reconcile(stated: StatedDate, file: &ResolvedDate, gps: Option<Gps>) -> ResolvedDate {
+    let file_states_date = file.source != DateSource::FileTime;
+    match stated {
+        StatedDate::Instant(t) => {
+            if file_states_date
+                && file.time_zone.is_some()
+                && (file.instant.0 - t.0).abs() < SAME_TIME_MS
+            {
+                return file.clone();
+            }
+            if file_states_date
+                && file.time_zone.is_none()
+                && let Some(o) = offset_from_gps_clock(file.local, t)
+                && (file.local.0 - t.0 - i64::from(o) * 60_000).abs() < SAME_TIME_MS
+            {
+                return ResolvedDate {
+                    instant: t,
+                    local: file.local,
+                    time_zone: Some(fixed_zone_name(o)),
+                    source: DateSource::Import,
+                };
+            }
+            let mut r = from_instant(t, gps, DateSource::Import);
+            if r.time_zone.is_none() {
+                r.time_zone = Some(fixed_zone_name(0));
+            }
+            r
+        }
+        StatedDate::Local(w) => {
+            if file_states_date && (file.local.0 - w.0).abs() < SAME_TIME_MS {
+                return file.clone();
+            }
+            let d = CaptureDate {
+                local: w.civil(),
+                offset_minutes: None,
+            };
+            let mut r = from_capture(d, gps, None, DateSource::Import);
+            r.local = w;
+            r
+        }
     }
 }
 

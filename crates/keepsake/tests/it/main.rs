@@ -6,6 +6,8 @@ mod api;
 mod authz;
 mod commands;
 mod immich_cli;
+mod import_sources;
+mod imports;
 mod media;
 mod safety;
 mod web;
