@@ -3,9 +3,11 @@
 // in real headless Chromium:
 //   - time to first timeline paint: navigation start → first tiles in the
 //     DOM, and → first thumbnail decoded;
-//   - the longest main-thread task while scrolling through every year
-//     (PerformanceObserver 'longtask', which reports tasks over 50 ms, plus
-//     the longest gap between animation frames as a second opinion);
+//   - the main-thread tasks over 50 ms while scrolling through every year
+//     (PerformanceObserver 'longtask'): how many and the longest, for the
+//     fling alone (also per tenth of it) and with the scrubber jumps after
+//     it, plus the longest gap between animation frames as a second opinion;
+//   - how long after the fling the thumbnails on screen have all loaded;
 //   - the page's JS heap (after a forced GC) and DOM size after scrolling;
 //   - the size of the app's JavaScript, raw and gzipped.
 //
@@ -13,6 +15,7 @@
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +26,9 @@ if (!url || !email || !password) {
   process.exit(2);
 }
 
+// What else the machine was doing: long tasks stretch when other processes
+// take the CPU, so the 1-minute load average is reported at start and end.
+const loadAtStart = +os.loadavg()[0].toFixed(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
@@ -71,10 +77,28 @@ const scroll = await page.evaluate(async () => {
     frames++;
     if (s.scrollTop + s.clientHeight >= s.scrollHeight - 2) break;
   }
+  const flingEnd = performance.now();
   // Let the last months load.
   for (let i = 0; i < 60; i++) await frame();
   const scrolled = { frames, seconds: (performance.now() - t0) / 1000, maxFrameGapMs: Math.round(maxGap), height: s.scrollHeight };
+  // Long tasks of the fling alone, and per tenth of it: a count that grows
+  // from one tenth to the next means work that grows with what was scrolled.
+  const fling = window.__long.slice();
+  const t1 = performance.now();
+  scrolled.scrollLongTasks = fling.length;
+  scrolled.scrollLongestTaskMs = Math.round(Math.max(0, ...fling.map((t) => t.duration)));
+  scrolled.scrollLongTasksPerTenth = Array.from({ length: 10 }, (_, k) =>
+    fling.filter((t) => t.start >= t0 + ((t1 - t0) * k) / 10 && t.start < t0 + ((t1 - t0) * (k + 1)) / 10).length);
+  // How long after the fling stopped the photos on screen had all loaded
+  // (downloads queued for photos scrolled past delay them).
+  const onScreen = () => [...document.querySelectorAll('.grid-canvas .tile img')].filter((i) => {
+    const r = i.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight;
+  });
+  while (performance.now() - flingEnd < 60000 && !onScreen().every((i) => i.complete)) await frame();
+  scrolled.thumbnailsShownMs = Math.round(performance.now() - flingEnd);
   // Scrubber-style jumps: 50 random positions.
+  const beforeJumps = window.__long.length;
   let jumpGap = 0;
   for (let i = 0; i < 50; i++) {
     s.scrollTop = Math.random() * s.scrollHeight;
@@ -84,6 +108,8 @@ const scroll = await page.evaluate(async () => {
     jumpGap = Math.max(jumpGap, (performance.now() - a) / 2);
   }
   scrolled.maxJumpFrameMs = Math.round(jumpGap);
+  scrolled.jumpLongTasks = window.__long.length - beforeJumps;
+  // From the fling's start to the last jump.
   scrolled.longTasks = window.__long.length;
   scrolled.longestTaskMs = Math.round(Math.max(0, ...window.__long.map((t) => t.duration)));
   scrolled.domNodes = document.getElementsByTagName('*').length;
@@ -110,6 +136,8 @@ for (const f of fs.readdirSync(appDir).filter((f) => f.endsWith('.js'))) {
 }
 results.jsBytes = raw;
 results.jsGzipBytes = gz;
+results.loadAverage = [loadAtStart, +os.loadavg()[0].toFixed(2)];
+results.cpus = os.cpus().length;
 
 console.log(JSON.stringify(results, null, 2));
 await browser.close();

@@ -160,6 +160,7 @@ export function createGrid(opts) {
     const keep = new Set(wanted.map((w) => w[0]));
     for (const [key, node] of rendered) {
       if (!keep.has(key) && !node.contains(document.activeElement)) {
+        release(node);
         node.remove();
         rendered.delete(key);
       }
@@ -179,6 +180,20 @@ export function createGrid(opts) {
     }
     updateScrubberThumb(scrollTop);
     if (!exhausted && scrollTop + view * 2 > model.height) fetchMore();
+  }
+
+  /**
+   * Cancels the thumbnail downloads of a block leaving the DOM (an <img>
+   * without a source drops its request). A removed <img> would otherwise
+   * keep loading: a fast fling queues thousands of requests for photos long
+   * gone, the photos on screen wait behind them, and the browser revisits
+   * every pending image on every frame (so frames slow down as the queue grows).
+   */
+  function release(node) {
+    for (const img of node.getElementsByTagName('img')) {
+      img.onload = img.onerror = null;
+      if (!img.complete) img.removeAttribute('src');
+    }
   }
 
   function placeholder(s) {
@@ -384,24 +399,29 @@ export function createGrid(opts) {
 
   // ---- scrubber ----
 
+  // Runs whenever a month loads, so it reads no layout (the track height is
+  // kept by the ResizeObserver) and touches the DOM only when a year label
+  // moved by a pixel or more. The thumb follows on the next render().
+  let trackHeight = 0;
+  let drawnMarks = '';
   function drawScrubber() {
-    const marks = model.yearMarks();
-    const trackH = (trackHeight = scrubber.clientHeight || 1);
+    scrubber.hidden = model.sections.length < 2;
+    const marks = [];
     let lastY = -100;
-    mount(scrubber, h('div.scrub-thumb'));
-    for (const m of marks) {
-      const y = m.fraction * trackH;
+    for (const m of model.yearMarks()) {
+      const y = Math.round(m.fraction * trackHeight);
       if (y - lastY < 18) continue;
       lastY = y;
-      scrubber.append(h('span.scrub-year', { style: { top: y + 'px' } }, m.year));
+      marks.push([m.year, y]);
     }
-    scrubber.hidden = model.sections.length < 2;
-    updateScrubberThumb(scroller.scrollTop);
+    const key = marks.join(';');
+    if (key === drawnMarks && scrubber.firstChild) return;
+    drawnMarks = key;
+    mount(scrubber, h('div.scrub-thumb'), marks.map(([year, y]) => h('span.scrub-year', { style: { top: y + 'px' } }, year)));
   }
 
-  // Called on every scroll frame: no layout reads here (the track height is
-  // cached by drawScrubber), and the accessible value changes only with the month.
-  let trackHeight = 0;
+  // Called on every scroll frame: no layout reads here, and the accessible
+  // value changes only with the month.
   let shownKey = '';
   function updateScrubberThumb(scrollTop) {
     const thumb = scrubber.firstChild;
@@ -460,9 +480,11 @@ export function createGrid(opts) {
   scroller.addEventListener('scroll', schedule, { passive: true });
   const ro = new ResizeObserver(() => {
     viewHeight = scroller.clientHeight;
+    trackHeight = scrubber.clientHeight;
     const w = contentWidth();
     if (Math.abs(w - model.width) < 1 && ready) {
       drawScrubber();
+      schedule();
       return;
     }
     // Keep the month at the top of the viewport in place across a reflow.
@@ -477,6 +499,7 @@ export function createGrid(opts) {
     schedule();
   });
   ro.observe(scroller);
+  ro.observe(scrubber);
 
   // ---- the interface pages and the viewer use ----
 
@@ -558,6 +581,7 @@ export function createGrid(opts) {
       selBar.remove();
       document.removeEventListener('keydown', onDocKey);
       cancelAnimationFrame(frame);
+      for (const node of rendered.values()) release(node);
     },
   };
   const loaded = loadBuckets().catch((e) => {
