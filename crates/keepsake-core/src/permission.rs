@@ -199,6 +199,11 @@ impl Permission {
     pub const TAG_UPDATE: Permission = Permission("tag.update");
     pub const TAG_DELETE: Permission = Permission("tag.delete");
     pub const TAG_ASSET: Permission = Permission("tag.asset");
+    pub const LIBRARY_CREATE: Permission = Permission("library.create");
+    pub const LIBRARY_READ: Permission = Permission("library.read");
+    pub const LIBRARY_UPDATE: Permission = Permission("library.update");
+    pub const LIBRARY_DELETE: Permission = Permission("library.delete");
+    pub const LIBRARY_STATISTICS: Permission = Permission("library.statistics");
     pub const SERVER_ABOUT: Permission = Permission("server.about");
     pub const SERVER_STORAGE: Permission = Permission("server.storage");
     pub const SERVER_STATISTICS: Permission = Permission("server.statistics");

@@ -9,7 +9,7 @@ use crate::{AssetRecord, Db, Engine, ExifRecord, NewAsset, Result, get_bool, get
 
 pub(crate) const ASSET_COLUMNS: &str = "a.id, a.owner_id, a.asset_type, a.original_path, a.original_file_name, a.sidecar_path, a.checksum, a.file_size, \
     a.file_created_at, a.file_modified_at, a.local_date_time, a.is_favorite, a.visibility, a.deleted_at, a.duration_ms, a.width, a.height, \
-    a.thumbhash, a.live_photo_video_id, a.created_at, a.updated_at, \
+    a.thumbhash, a.live_photo_video_id, a.created_at, a.updated_at, a.library_id, a.is_offline, \
     e.make, e.model, e.lens_model, e.exif_image_width, e.exif_image_height, e.file_size AS exif_file_size, e.orientation, \
     e.date_time_original, e.modify_date, e.time_zone, e.latitude, e.longitude, e.city, e.state, e.country, e.description, e.rating, \
     e.f_number, e.focal_length, e.iso, e.exposure_time, e.fps, e.projection_type, e.profile_description, e.colorspace, \
@@ -32,6 +32,8 @@ pub(crate) fn asset_from_row(row: &AnyRow) -> Result<AssetRecord> {
         is_favorite: get_bool(row, "is_favorite")?,
         visibility: row.try_get("visibility")?,
         deleted_at: get_opt_i64(row, "deleted_at")?,
+        library_id: row.try_get("library_id")?,
+        is_offline: get_bool(row, "is_offline")?,
         duration_ms: get_opt_i64(row, "duration_ms")?,
         width: get_opt_i64(row, "width")?,
         height: get_opt_i64(row, "height")?,
@@ -427,8 +429,8 @@ impl Db {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO assets (id, owner_id, asset_type, original_path, original_file_name, sidecar_path, checksum, file_size, \
-             file_created_at, file_modified_at, local_date_time, is_favorite, visibility, duration_ms, live_photo_video_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+             file_created_at, file_modified_at, local_date_time, is_favorite, visibility, duration_ms, live_photo_video_id, created_at, updated_at, library_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17)",
         )
         .bind(&new.id)
         .bind(&new.owner_id)
@@ -446,6 +448,7 @@ impl Db {
         .bind(new.duration_ms)
         .bind(new.live_photo_video_id.clone())
         .bind(now)
+        .bind(new.library_id.clone())
         .execute(tx.conn())
         .await?;
         sqlx::query("INSERT INTO asset_exif (asset_id, file_size) VALUES ($1, $2)")
@@ -808,47 +811,15 @@ impl Db {
 
     /// Removes asset rows for good and, in the same transaction, queues the
     /// removal of their files. A row disappears before its file, never after.
+    /// An external asset's original (and a sidecar next to it) is not Keepsake's
+    /// to remove: only its derived files are queued.
     pub async fn delete_assets(&self, ids: &[String]) -> Result<Vec<RemovedFiles>> {
         let mut tx = self.begin_write().await?;
         let mut removed = Vec::new();
         for id in ids {
-            let row = sqlx::query("SELECT original_path, sidecar_path FROM assets WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(tx.conn())
-                .await?;
-            let Some(row) = row else { continue };
-            let mut paths = vec![row.try_get::<String, _>("original_path")?];
-            if let Some(s) = row.try_get::<Option<String>, _>("sidecar_path")? {
-                paths.push(s);
+            if let Some(files) = delete_asset_in(tx.conn(), id).await? {
+                removed.push(files);
             }
-            // Derived files (previews, thumbnails, encoded video) go with the original.
-            let derived = sqlx::query("SELECT path FROM asset_files WHERE asset_id = $1")
-                .bind(id.as_str())
-                .fetch_all(tx.conn())
-                .await?;
-            for d in &derived {
-                paths.push(d.try_get("path")?);
-            }
-            sqlx::query(
-                "UPDATE albums SET thumbnail_asset_id = NULL WHERE thumbnail_asset_id = $1",
-            )
-            .bind(id.as_str())
-            .execute(tx.conn())
-            .await?;
-            sqlx::query("DELETE FROM assets WHERE id = $1")
-                .bind(id.as_str())
-                .execute(tx.conn())
-                .await?;
-            let payload = format!("{{\"paths\":{}}}", json_string_array(&paths));
-            crate::jobs::enqueue_in(
-                tx.conn(),
-                &NewJob::new(FILE_DELETE_QUEUE, FILE_DELETE_KIND, payload).for_asset(id.as_str()),
-            )
-            .await?;
-            removed.push(RemovedFiles {
-                asset_id: id.clone(),
-                paths,
-            });
         }
         tx.commit().await?;
         Ok(removed)
@@ -863,6 +834,58 @@ impl Db {
                 .await?;
         rows.iter().map(|r| Ok(r.try_get("album_id")?)).collect()
     }
+}
+
+/// Deletes one asset row inside an open transaction and queues the removal of
+/// the files that are Keepsake's: the original and sidecar under their store
+/// keys, and derived files. Paths outside the store (an external asset's file
+/// in place) are never listed. `None` when there was no such asset.
+pub(crate) async fn delete_asset_in(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> Result<Option<RemovedFiles>> {
+    let row =
+        sqlx::query("SELECT original_path, sidecar_path, library_id FROM assets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let external = row.try_get::<Option<String>, _>("library_id")?.is_some();
+    let mut paths = Vec::new();
+    if !external {
+        paths.push(row.try_get::<String, _>("original_path")?);
+    }
+    if let Some(s) = row.try_get::<Option<String>, _>("sidecar_path")?
+        && !std::path::Path::new(&s).is_absolute()
+    {
+        paths.push(s);
+    }
+    // Derived files (previews, thumbnails, encoded video) go with the original.
+    let derived = sqlx::query("SELECT path FROM asset_files WHERE asset_id = $1")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for d in &derived {
+        paths.push(d.try_get("path")?);
+    }
+    sqlx::query("UPDATE albums SET thumbnail_asset_id = NULL WHERE thumbnail_asset_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM assets WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let payload = format!("{{\"paths\":{}}}", json_string_array(&paths));
+    crate::jobs::enqueue_in(
+        &mut *conn,
+        &NewJob::new(FILE_DELETE_QUEUE, FILE_DELETE_KIND, payload).for_asset(id),
+    )
+    .await?;
+    Ok(Some(RemovedFiles {
+        asset_id: id.to_string(),
+        paths,
+    }))
 }
 
 /// A JSON array of strings, escaped by hand to keep this crate free of serde.

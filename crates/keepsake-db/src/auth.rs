@@ -105,6 +105,33 @@ impl Db {
         Ok(Some((session, user)))
     }
 
+    /// Records what a session's device now says about itself and when it was
+    /// last seen. Empty values keep what was known (a background uploader
+    /// may not describe the device at all).
+    pub async fn refresh_session_device(
+        &self,
+        session_id: &str,
+        device: &DeviceInfo,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE sessions SET updated_at = $2, \
+             device_type = CASE WHEN $3 = '' THEN device_type ELSE $3 END, \
+             device_os = CASE WHEN $4 = '' THEN device_os ELSE $4 END, \
+             app_version = CASE WHEN $5 = '' THEN app_version ELSE $5 END \
+             WHERE id = $1",
+        )
+        .bind(session_id)
+        .bind(now_ms())
+        .bind(&device.device_type)
+        .bind(&device.device_os)
+        .bind(&device.app_version)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn list_sessions(&self, user_id: &str) -> Result<Vec<SessionRecord>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = $1 ORDER BY s.updated_at DESC, s.id"

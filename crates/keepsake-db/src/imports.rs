@@ -397,16 +397,22 @@ impl Db {
             .map(|i| i.asset_id))
     }
 
-    /// The facts a source kept about an asset that have no column (JSON), per source.
-    pub async fn import_extras(&self, asset_id: &str) -> Result<Vec<(String, String)>> {
+    /// Where an asset was imported from: `(source kind, item key, facts as a JSON object)`.
+    pub async fn import_sources_of(&self, asset_id: &str) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
-            "SELECT source_kind, extra FROM import_items WHERE asset_id = $1 ORDER BY source_kind",
+            "SELECT source_kind, source_key, extra FROM import_items WHERE asset_id = $1 ORDER BY source_kind, source_key",
         )
         .bind(asset_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("source_kind")?, r.try_get("extra")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("source_kind")?,
+                    r.try_get("source_key")?,
+                    r.try_get("extra")?,
+                ))
+            })
             .collect()
     }
 

@@ -20,8 +20,10 @@ pub mod auth;
 pub mod changes;
 pub mod imports;
 pub mod jobs;
+pub mod libraries;
 pub mod media;
 pub mod records;
+pub mod sync;
 pub mod tags;
 #[doc(hidden)]
 pub mod testing;
@@ -112,7 +114,25 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_imports.sql"),
         postgres: include_str!("../migrations/postgres/0003_imports.sql"),
     },
+    Migration {
+        version: 4,
+        name: "libraries",
+        sqlite: include_str!("../migrations/sqlite/0004_libraries.sql"),
+        postgres: include_str!("../migrations/postgres/0004_libraries.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "sync",
+        sqlite: include_str!("../migrations/sqlite/0005_sync.sql"),
+        postgres: include_str!("../migrations/postgres/0005_sync.sql"),
+    },
 ];
+
+/// How many migrations this build knows (what `keepsake_migrations` holds once
+/// the schema is up to date).
+pub fn migration_count() -> usize {
+    MIGRATIONS.len()
+}
 
 impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.

@@ -361,6 +361,27 @@ impl Db {
         Ok(())
     }
 
+    /// Points an asset's sidecar at `path` if it still is `previous`: an
+    /// external asset's edits move from the sidecar next to its original
+    /// (read only) to a copy in the store.
+    pub async fn replace_sidecar_path(
+        &self,
+        asset_id: &str,
+        previous: Option<&str>,
+        path: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE assets SET sidecar_path = $2 WHERE id = $1 AND (sidecar_path IS NULL OR sidecar_path = $3)",
+        )
+        .bind(asset_id)
+        .bind(path)
+        .bind(previous.unwrap_or_default())
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await
+    }
+
     /// Records the sidecar path of an asset that had none (written by Keepsake).
     pub async fn set_sidecar_path(&self, asset_id: &str, path: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;

@@ -50,18 +50,26 @@ pub struct AssetRecord {
     pub id: String,
     pub owner_id: String,
     pub asset_type: String,
-    /// Store key of the original, relative to the file store's root.
+    /// Store key of the original, relative to the file store's root; for an
+    /// asset of an external library, the absolute path of the file in place.
     pub original_path: String,
     pub original_file_name: String,
+    /// A store key, or for an external asset an absolute path next to its
+    /// original (read, never written: Keepsake's edits go to a store key).
     pub sidecar_path: Option<String>,
     pub checksum: Vec<u8>,
     pub file_size: i64,
     pub file_created_at: i64,
+    /// For an external asset, the file's mtime as the last scan saw it.
     pub file_modified_at: i64,
     pub local_date_time: i64,
     pub is_favorite: bool,
     pub visibility: String,
     pub deleted_at: Option<i64>,
+    /// The external library the asset belongs to; `None` for uploads and imports.
+    pub library_id: Option<String>,
+    /// An external asset whose file was missing or unreadable at the last scan.
+    pub is_offline: bool,
     pub duration_ms: Option<i64>,
     pub width: Option<i64>,
     pub height: Option<i64>,
@@ -123,6 +131,9 @@ pub struct NewAsset {
     pub visibility: String,
     pub duration_ms: Option<i64>,
     pub live_photo_video_id: Option<String>,
+    /// Set for an asset of an external library: `original_path` is then the
+    /// absolute path of the file, which stays where it is.
+    pub library_id: Option<String>,
 }
 
 /// An album with the counts and dates its listing shows.
@@ -166,4 +177,48 @@ pub struct JobRecord {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+}
+
+/// An external library: folders indexed in place, belonging to one owner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LibraryRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    /// Absolute folder paths, in the order given.
+    pub import_paths: Vec<String>,
+    /// Globs (`**`, `*`, `?`) matched against absolute file paths.
+    pub exclusion_patterns: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// When the last full scan finished.
+    pub refreshed_at: Option<i64>,
+    /// Assets of the library that are not in the trash.
+    pub asset_count: i64,
+    /// What the last full scan found (all zero before the first one).
+    pub last_scan: ScanReport,
+}
+
+/// What a scan of an external library found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    /// New files indexed as assets.
+    pub added: i64,
+    /// Files whose size or mtime changed: re-hashed and re-read.
+    pub changed: i64,
+    /// Assets whose file was found under another path of the library (moved
+    /// or renamed): they follow it, keeping their edits and albums.
+    pub moved: i64,
+    /// Files whose size and mtime were as recorded (not read).
+    pub unchanged: i64,
+    /// Assets whose file was gone or unreadable, now offline.
+    pub offline: i64,
+    /// Offline assets whose file was found again.
+    pub online: i64,
+    /// Files whose content the owner already has as another asset (not indexed).
+    pub duplicates: i64,
+    /// Files that could not be indexed (see the log).
+    pub failed: i64,
+    /// Files whose content was read to compute a checksum.
+    pub hashed: i64,
 }

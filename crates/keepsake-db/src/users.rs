@@ -248,9 +248,11 @@ impl Db {
         Ok(n > 0)
     }
 
-    /// Total bytes of originals an account owns (trash included, as Immich counts).
+    /// Total bytes of originals an account uploaded or imported (trash included,
+    /// as Immich counts): what the quota limits. External libraries' files are
+    /// not counted, as in Immich.
     pub async fn usage_bytes(&self, user_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT CAST(COALESCE(SUM(file_size), 0) AS BIGINT) AS n FROM assets WHERE owner_id = $1")
+        let row = sqlx::query("SELECT CAST(COALESCE(SUM(file_size), 0) AS BIGINT) AS n FROM assets WHERE owner_id = $1 AND library_id IS NULL")
             .bind(user_id)
             .fetch_one(&self.pool)
             .await?;

@@ -4,12 +4,14 @@
 //! refused); a session token from `x-immich-user-token`,
 //! `x-immich-session-token`, `?sessionKey=`, `Authorization: Bearer` or the
 //! `immich_access_token` cookie; an API key from `x-api-key` or `?apiKey=`.
-//! Nothing present is `401 Authentication required`.
+//! Nothing present is `401 Authentication required`. A session also learns
+//! the device it is used from (`device`), as Immich's session list shows it.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use keepsake_library::Caller;
+use keepsake_library::db::auth::DeviceInfo;
 
 use crate::{ApiError, AppState};
 
@@ -64,6 +66,74 @@ pub fn presented(headers: &HeaderMap, query: Option<&str>) -> Presented {
         return Presented::ApiKey(key);
     }
     Presented::None
+}
+
+/// Device details for the session list, read as Immich reads them: the
+/// browser (else the `deviceModel` header the mobile app sends) is the device
+/// type, the operating system named by the User-Agent (else the app's
+/// `deviceType` header, `iOS`/`Android`) is the OS, and the app version comes
+/// from the app's User-Agent (`immich-ios/3.1.0`, or the older `Immich_iOS_…`).
+pub fn device(headers: &HeaderMap) -> DeviceInfo {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .unwrap_or("")
+    };
+    let ua = text("user-agent");
+    let os = user_agent_os(ua).unwrap_or_else(|| text("devicetype"));
+    let device_type = user_agent_browser(ua).unwrap_or_else(|| text("devicemodel"));
+    DeviceInfo {
+        device_type: device_type.to_string(),
+        device_os: os.to_string(),
+        app_version: app_version(ua).unwrap_or_default().to_string(),
+    }
+}
+
+/// The Immich app's version from its User-Agent.
+fn app_version(ua: &str) -> Option<&str> {
+    let current = ["immich-android/", "immich-ios/", "immich-unknown/"]
+        .iter()
+        .find_map(|p| ua.strip_prefix(p));
+    let legacy = || {
+        ["Immich_Android_", "Immich_iOS_", "Immich_Unknown_"]
+            .iter()
+            .find_map(|p| ua.strip_prefix(p))
+    };
+    current.or_else(legacy).filter(|v| !v.is_empty())
+}
+
+/// The browser a web User-Agent names (most specific token first).
+fn user_agent_browser(ua: &str) -> Option<&'static str> {
+    [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .into_iter()
+    .find(|(token, _)| ua.contains(token))
+    .map(|(_, name)| name)
+}
+
+/// The operating system a web User-Agent names.
+fn user_agent_os(ua: &str) -> Option<&'static str> {
+    [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iOS"),
+        ("iPod", "iOS"),
+        ("CrOS", "Chrome OS"),
+        ("Mac OS X", "macOS"),
+        ("Windows", "Windows"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(token, _)| ua.contains(token))
+    .map(|(_, name)| name)
 }
 
 /// A cookie's value from the `Cookie` headers.
@@ -131,7 +201,11 @@ impl FromRequestParts<AppState> for Auth {
                     "Invalid share key",
                 ));
             }
-            Presented::Session(token) => library.authenticate_session(&token).await?,
+            Presented::Session(token) => {
+                library
+                    .authenticate_session_from(&token, Some(&device(&parts.headers)))
+                    .await?
+            }
             Presented::ApiKey(key) => library.authenticate_api_key(&key).await?,
             Presented::None => {
                 return Err(ApiError::new(
@@ -157,6 +231,58 @@ mod tests {
             );
         }
         h
+    }
+
+    fn device_of(pairs: &[(&str, &str)]) -> DeviceInfo {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        device(&h)
+    }
+
+    #[test]
+    fn the_mobile_app_is_described_by_its_device_headers_and_user_agent() {
+        let d = device_of(&[
+            ("user-agent", "immich-ios/3.1.0"),
+            ("devicemodel", "iPhone15,2"),
+            ("devicetype", "iOS"),
+        ]);
+        assert_eq!(
+            (
+                d.device_type.as_str(),
+                d.device_os.as_str(),
+                d.app_version.as_str()
+            ),
+            ("iPhone15,2", "iOS", "3.1.0")
+        );
+        let legacy = device_of(&[("user-agent", "Immich_Android_1.140.0")]);
+        assert_eq!(legacy.app_version, "1.140.0");
+        assert_eq!(legacy.device_type, "");
+    }
+
+    #[test]
+    fn browsers_are_described_by_their_user_agent() {
+        let d = device_of(&[(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+        )]);
+        assert_eq!(
+            (d.device_type.as_str(), d.device_os.as_str()),
+            ("Chrome", "Linux")
+        );
+        let d = device_of(&[(
+            "user-agent",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1",
+        )]);
+        assert_eq!(
+            (d.device_type.as_str(), d.device_os.as_str()),
+            ("Safari", "iOS")
+        );
+        assert_eq!(d.app_version, "");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! records, written by hand so that the domain never carries Immich's names.
 
 use keepsake_core::{Timestamp, base64_encode};
-use keepsake_library::db::{AlbumRecord, ApiKeyRecord, AssetRecord, SessionRecord, UserRecord};
+use keepsake_library::db::{
+    AlbumRecord, ApiKeyRecord, AssetRecord, LibraryRecord, SessionRecord, UserRecord,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub fn iso(ms: i64) -> String {
@@ -193,6 +195,8 @@ pub struct AssetResponse {
     pub is_archived: bool,
     pub is_trashed: bool,
     pub is_offline: bool,
+    /// The external library the asset is indexed from (null for uploads).
+    pub library_id: Option<String>,
     pub is_edited: bool,
     pub has_metadata: bool,
     pub visibility: String,
@@ -227,7 +231,8 @@ impl From<&AssetRecord> for AssetResponse {
             is_favorite: a.is_favorite,
             is_archived: a.visibility == "archive",
             is_trashed: a.deleted_at.is_some(),
-            is_offline: false,
+            is_offline: a.is_offline,
+            library_id: a.library_id.clone(),
             is_edited: false,
             has_metadata: true,
             visibility: a.visibility.clone(),
@@ -484,6 +489,65 @@ impl From<&keepsake_library::TagRecord> for TagResponse {
             created_at: iso(t.created_at),
             updated_at: iso(t.updated_at),
             color: t.color.clone(),
+        }
+    }
+}
+
+/// Immich's `LibraryResponseDto`, plus `lastScan` (Keepsake's: what the last
+/// full scan found).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryResponse {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub import_paths: Vec<String>,
+    pub exclusion_patterns: Vec<String>,
+    pub asset_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub refreshed_at: Option<String>,
+    pub last_scan: ScanReportResponse,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanReportResponse {
+    pub added: i64,
+    pub changed: i64,
+    pub moved: i64,
+    pub unchanged: i64,
+    pub offline: i64,
+    pub online: i64,
+    pub duplicates: i64,
+    pub failed: i64,
+    pub hashed: i64,
+}
+
+impl From<&LibraryRecord> for LibraryResponse {
+    fn from(l: &LibraryRecord) -> LibraryResponse {
+        let r = &l.last_scan;
+        LibraryResponse {
+            id: l.id.clone(),
+            owner_id: l.owner_id.clone(),
+            name: l.name.clone(),
+            import_paths: l.import_paths.clone(),
+            exclusion_patterns: l.exclusion_patterns.clone(),
+            asset_count: l.asset_count,
+            created_at: iso(l.created_at),
+            updated_at: iso(l.updated_at),
+            refreshed_at: l.refreshed_at.map(iso),
+            last_scan: ScanReportResponse {
+                added: r.added,
+                changed: r.changed,
+                moved: r.moved,
+                unchanged: r.unchanged,
+                offline: r.offline,
+                online: r.online,
+                duplicates: r.duplicates,
+                failed: r.failed,
+                hashed: r.hashed,
+            },
         }
     }
 }

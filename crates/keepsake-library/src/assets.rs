@@ -205,6 +205,7 @@ impl Library {
                 .to_string(),
             duration_ms: meta.duration_ms,
             live_photo_video_id: meta.live_photo_video_id.clone(),
+            library_id: None,
         };
         let outcome = self
             .db()
@@ -357,7 +358,7 @@ impl Library {
     ) -> Result<(std::path::PathBuf, AssetRecord)> {
         caller.require(Permission::ASSET_DOWNLOAD)?;
         let asset = self.readable_asset(caller, id).await?;
-        let path = self.blobs().path_of(&asset.original_path)?;
+        let path = self.served_original(&asset)?;
         Ok((path, asset))
     }
 

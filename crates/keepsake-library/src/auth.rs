@@ -185,13 +185,38 @@ impl Library {
 
     /// The caller behind a session token, or `Invalid user token`.
     pub async fn authenticate_session(&self, token: &str) -> Result<Caller> {
+        self.authenticate_session_from(token, None).await
+    }
+
+    /// [`Library::authenticate_session`] for a request that describes its
+    /// device. As Immich does, the session's device and last-seen time are
+    /// refreshed when the app's version changed or an hour has passed, so
+    /// the session list stays current without a write on every request.
+    pub async fn authenticate_session_from(
+        &self,
+        token: &str,
+        device: Option<&DeviceInfo>,
+    ) -> Result<Caller> {
         match self.db().session_by_token(&sha256(token)).await? {
-            Some((session, user)) => Ok(Caller {
-                user,
-                credential: Credential::Session {
-                    session_id: session.id,
-                },
-            }),
+            Some((session, user)) => {
+                if let Some(device) = device {
+                    const HOUR_MS: i64 = 3_600_000;
+                    let stale = keepsake_db::now_ms() - session.updated_at > HOUR_MS;
+                    let new_version =
+                        !device.app_version.is_empty() && device.app_version != session.app_version;
+                    if stale || new_version {
+                        self.db()
+                            .refresh_session_device(&session.id, device)
+                            .await?;
+                    }
+                }
+                Ok(Caller {
+                    user,
+                    credential: Credential::Session {
+                        session_id: session.id,
+                    },
+                })
+            }
             None => Err(LibraryError::Unauthorized("Invalid user token".into())),
         }
     }

@@ -121,7 +121,7 @@ impl Library {
             names.push(name.clone());
             files.push(DownloadFile {
                 asset_id: asset.id.clone(),
-                path: self.blobs().path_of(&asset.original_path)?,
+                path: self.served_original(&asset)?,
                 name,
                 size: asset.file_size.max(0) as u64,
                 local_date_time: asset.local_date_time,

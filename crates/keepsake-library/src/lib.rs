@@ -10,7 +10,9 @@
 //! Invariants:
 //! - nothing in this crate knows about HTTP, JSON wire names or Immich's DTOs;
 //! - a row in `assets` always has its original on disk: files are written and
-//!   fsynced before the row commits, and removed only after the row is gone.
+//!   fsynced before the row commits, and removed only after the row is gone;
+//!   an external library's asset has it at its path in place, or is offline
+//!   (and Keepsake never writes or removes a file there).
 
 mod albums;
 mod assets;
@@ -19,8 +21,10 @@ mod browse;
 mod download;
 mod error;
 pub mod imports;
+mod libraries;
 mod media;
 mod server;
+pub mod sync;
 mod tags;
 mod users;
 mod worker;
@@ -43,6 +47,8 @@ pub use keepsake_blobs::{FinishedBlob, TempBlob};
 pub use keepsake_db as db;
 pub use keepsake_db::tags::TagRecord;
 pub use keepsake_media::video::{Tools as VideoTools, TranscodeOptions};
+pub use libraries::scan::LIBRARY_QUEUE;
+pub use libraries::{LibraryValidation, NewLibraryInput, PathCheck, ScanReport};
 pub use media::{ENCODED_VIDEO, METADATA_QUEUE, PREVIEW, THUMBNAIL, THUMBNAIL_QUEUE, VIDEO_QUEUE};
 pub use server::{ServerStatistics, StorageInfo, UserUsage};
 pub use users::{AdminUserChanges, NewUserInput};
@@ -67,6 +73,8 @@ pub struct LibraryConfig {
     pub video_tools: keepsake_media::video::Tools,
     /// When and how videos are re-encoded for browsers.
     pub transcode: keepsake_media::video::TranscodeOptions,
+    /// Watch external libraries' import paths and scan what changes (inotify).
+    pub watch_libraries: bool,
 }
 
 impl LibraryConfig {
@@ -80,6 +88,7 @@ impl LibraryConfig {
             worker_concurrency: 2,
             video_tools: Default::default(),
             transcode: Default::default(),
+            watch_libraries: false,
         }
     }
 
@@ -109,6 +118,8 @@ struct Inner {
     jobs_ready: tokio::sync::Notify,
     started_at: std::time::Instant,
     media_threads: media::MediaThreads,
+    /// The external libraries' watcher, while workers run with watching on.
+    watcher: std::sync::Mutex<Option<libraries::watch::WatchState>>,
     /// A shared lock on `<data dir>/keepsake.lock`, held while the library is
     /// open, so start-up clean-up never runs under another process's feet.
     _data_dir_lock: std::fs::File,
@@ -206,6 +217,7 @@ impl Library {
                 jobs_ready: tokio::sync::Notify::new(),
                 started_at: std::time::Instant::now(),
                 media_threads,
+                watcher: std::sync::Mutex::new(None),
                 _data_dir_lock: lock,
             }),
         };

@@ -188,20 +188,20 @@ impl Library {
     }
 
     async fn extract_metadata(&self, asset: AssetRecord) -> std::result::Result<(), StepError> {
-        let original = self.blobs().path_of(&asset.original_path)?;
+        let original = self.original_path(&asset)?;
         let sidecar = match &asset.sidecar_path {
-            Some(key) => Some(self.blobs().path_of(key)?),
+            Some(key) => Some(self.asset_file(&asset, key)?),
             // A sidecar someone put next to the original (`IMG_1.jpg.xmp`, then
             // `IMG_1.xmp`) counts too, and becomes the asset's sidecar.
             None => {
                 let found = xmp::sidecar_candidates(Path::new(&asset.original_path))
                     .into_iter()
                     .filter_map(|p| p.to_str().map(String::from))
-                    .find(|key| self.blobs().path_of(key).is_ok_and(|p| p.is_file()));
+                    .find(|key| self.asset_file(&asset, key).is_ok_and(|p| p.is_file()));
                 match found {
                     Some(key) => {
                         self.db().set_sidecar_path(&asset.id, &key).await?;
-                        Some(self.blobs().path_of(&key)?)
+                        Some(self.asset_file(&asset, &key)?)
                     }
                     None => None,
                 }
@@ -300,7 +300,7 @@ impl Library {
         range: meta::ByteRange,
         update: &MetadataUpdate,
     ) -> std::result::Result<(), StepError> {
-        let original = self.blobs().path_of(&asset.original_path)?;
+        let original = self.original_path(asset)?;
         let bytes = self.blocking(move || read_range(&original, range)).await?;
         let Some(owner) = self.db().user_by_id(&asset.owner_id).await? else {
             return Ok(());
@@ -335,7 +335,7 @@ impl Library {
     }
 
     async fn generate_thumbnails(&self, asset: AssetRecord) -> std::result::Result<(), StepError> {
-        let original = self.blobs().path_of(&asset.original_path)?;
+        let original = self.original_path(&asset)?;
         let is_video = asset.asset_type == AssetType::Video.as_str();
         let tools = self.config().video_tools.clone();
         let derived = self
@@ -403,7 +403,7 @@ impl Library {
     }
 
     async fn encode_video(&self, asset: AssetRecord) -> std::result::Result<(), StepError> {
-        let original = self.blobs().path_of(&asset.original_path)?;
+        let original = self.original_path(&asset)?;
         let tools = self.config().video_tools.clone();
         let options = self.config().transcode.clone();
         let tmp = self.blobs().temp_path("mp4");
@@ -439,15 +439,25 @@ impl Library {
     /// Writes the user's edits (description, rating, date, place, tags) into
     /// the asset's XMP sidecar, keeping whatever else other tools put there.
     async fn write_sidecar(&self, asset: AssetRecord) -> std::result::Result<(), StepError> {
-        let key = asset
+        // What the sidecar says now: the asset's own, or (before the first
+        // write) one next to the original.
+        let current = asset
             .sidecar_path
             .clone()
             .unwrap_or_else(|| format!("{}.xmp", asset.original_path));
-        let existing = match self.blobs().path_of(&key) {
+        // Where the edits go: next to the original, except for an external
+        // asset, whose folder Keepsake never writes to; its sidecar lives in
+        // the store, starting from what the one beside the file said.
+        let key = match &asset.sidecar_path {
+            Some(k) if !Path::new(k).is_absolute() => k.clone(),
+            _ if asset.library_id.is_some() => derived_key("sidecars", &asset, ".xmp"),
+            _ => current.clone(),
+        };
+        let existing = match self.asset_file(&asset, &current) {
             Ok(path) => match tokio::fs::read_to_string(&path).await {
                 Ok(text) => Some(text),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(StepError::Retry(format!("cannot read {key}: {e}"))),
+                Err(e) => return Err(StepError::Retry(format!("cannot read {current}: {e}"))),
             },
             Err(e) => return Err(e.into()),
         };
@@ -470,8 +480,10 @@ impl Library {
         let fields = sidecar_fields(&asset, tags);
         let text = xmp::write(existing.as_deref(), &fields);
         self.blobs().put_replacing(&key, text.as_bytes()).await?;
-        if asset.sidecar_path.is_none() {
-            self.db().set_sidecar_path(&asset.id, &key).await?;
+        if asset.sidecar_path.as_deref() != Some(key.as_str()) {
+            self.db()
+                .replace_sidecar_path(&asset.id, asset.sidecar_path.as_deref(), &key)
+                .await?;
         }
         Ok(())
     }
@@ -547,7 +559,7 @@ impl Library {
     pub async fn viewable_original(&self, caller: &Caller, id: &str) -> Result<PathBuf> {
         caller.require(Permission::ASSET_VIEW)?;
         let asset = self.readable_asset(caller, id).await?;
-        Ok(self.blobs().path_of(&asset.original_path)?)
+        self.served_original(&asset)
     }
 
     /// The file to play for a video: its browser-playable encoding when one
@@ -564,8 +576,11 @@ impl Library {
             .await?
             .into_iter()
             .find(|f| f.kind == ENCODED_VIDEO);
-        let key = encoded.map_or(asset.original_path.clone(), |f| f.path);
-        Ok((self.blobs().path_of(&key)?, asset))
+        let path = match encoded {
+            Some(f) => self.blobs().path_of(&f.path)?,
+            None => self.served_original(&asset)?,
+        };
+        Ok((path, asset))
     }
 }
 

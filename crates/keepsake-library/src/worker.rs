@@ -88,6 +88,11 @@ impl Library {
                 library.worker_loop(&name, &mut stop_rx).await
             }));
         }
+        if self.config().watch_libraries
+            && let Some(task) = self.start_watching(stop_rx.clone())
+        {
+            tasks.push(task);
+        }
         let library = self.clone();
         let mut stop_rx = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
@@ -111,6 +116,7 @@ impl Library {
         // Removing files first keeps the disk honest; then the media pipeline in order.
         let mut queues = vec![FILE_DELETE_QUEUE.to_string()];
         queues.extend(crate::media::MEDIA_QUEUES.iter().map(|q| q.to_string()));
+        queues.push(crate::LIBRARY_QUEUE.to_string());
         loop {
             if *stop.borrow() {
                 return;
@@ -214,6 +220,14 @@ impl Library {
                     crate::media::StepError::Retry(m) => JobError::Retry(m),
                     crate::media::StepError::Abort(m) => JobError::Abort(m),
                 }),
+            crate::libraries::scan::SCAN_KIND => {
+                self.run_library_scan(&job.payload)
+                    .await
+                    .map_err(|e| match e {
+                        crate::media::StepError::Retry(m) => JobError::Retry(m),
+                        crate::media::StepError::Abort(m) => JobError::Abort(m),
+                    })
+            }
             other => Err(JobError::Abort(format!("unknown job kind {other}"))),
         }
     }

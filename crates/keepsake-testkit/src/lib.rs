@@ -46,10 +46,30 @@ impl TestServer {
         TestServer::start_at(engine, dir, database).await
     }
 
+    /// Starts with settings changed by `configure` (e.g. watching libraries).
+    pub async fn start_with(
+        engine: Engine,
+        configure: impl FnOnce(&mut LibraryConfig),
+    ) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = fresh_database(engine, dir.path()).await;
+        TestServer::start_at_with(engine, dir, database, configure).await
+    }
+
     /// Starts over an existing data directory and database (restart tests).
     pub async fn start_at(engine: Engine, dir: tempfile::TempDir, database: String) -> TestServer {
+        TestServer::start_at_with(engine, dir, database, |_| {}).await
+    }
+
+    async fn start_at_with(
+        engine: Engine,
+        dir: tempfile::TempDir,
+        database: String,
+        configure: impl FnOnce(&mut LibraryConfig),
+    ) -> TestServer {
         let mut config = LibraryConfig::new(dir.path().join("data"));
         config.database = Some(database.clone());
+        configure(&mut config);
         let library = Library::open(config).await.expect("open the library");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

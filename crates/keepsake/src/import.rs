@@ -110,6 +110,10 @@ pub struct FlickrArgs {
     rest_url: Option<String>,
     #[arg(long, env = "KEEPSAKE_FLICKR_OAUTH_URL", hide = true)]
     oauth_url: Option<String>,
+    /// Flickr's budget per API key is 3,600 calls an hour; raise it only for
+    /// a key with a higher limit (or a test server).
+    #[arg(long, env = "KEEPSAKE_FLICKR_CALLS_PER_HOUR", default_value_t = 3600)]
+    calls_per_hour: u32,
 }
 
 impl FlickrArgs {
@@ -131,6 +135,7 @@ impl FlickrArgs {
         if let Some(url) = &self.oauth_url {
             config.oauth_url = url.clone();
         }
+        config.calls_per_hour = self.calls_per_hour.max(1);
         Ok(config)
     }
 }

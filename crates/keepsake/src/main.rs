@@ -33,6 +33,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "KEEPSAKE_LISTEN", default_value = "127.0.0.1:2283")]
         listen: String,
+        /// Watch external libraries' folders and scan what changes (inotify);
+        /// without it they change only when scanned.
+        #[arg(long, env = "KEEPSAKE_WATCH_LIBRARIES")]
+        watch_libraries: bool,
         /// Flickr app key, for Flickr imports started from the web app.
         #[command(flatten)]
         flickr: import::FlickrArgs,
@@ -127,8 +131,13 @@ async fn run_admin(command: Command) -> Result<()> {
         Command::Serve {
             store,
             listen,
+            watch_libraries,
             flickr,
-        } => serve(Config::new(store, Some(listen)), flickr.optional_config()).await,
+        } => {
+            let mut config = Config::new(store, Some(listen));
+            config.library.watch_libraries = watch_libraries;
+            serve(config, flickr.optional_config()).await
+        }
         Command::User {
             command:
                 UserCommand::Create {

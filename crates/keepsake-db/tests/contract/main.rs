@@ -55,6 +55,7 @@ fn new_asset(owner: &str, checksum: u8, name: &str, taken: i64) -> NewAsset {
         visibility: "timeline".into(),
         duration_ms: None,
         live_photo_video_id: None,
+        library_id: None,
     }
 }
 
@@ -75,7 +76,7 @@ on_each_engine!(
             .await
             .unwrap()
             .get("n");
-        assert_eq!(n, 3);
+        assert_eq!(n, keepsake_db::migration_count() as i64);
         assert_eq!(db.latest_change_id().await.unwrap(), 0);
     }
 );
@@ -741,3 +742,4 @@ on_each_engine!(
         assert!(db.claim_job(&queues, "w4", 60_000).await.unwrap().is_none());
     }
 );
+mod sync;

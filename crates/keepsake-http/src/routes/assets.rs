@@ -300,14 +300,16 @@ pub async fn original(
 ) -> Result<Response, ApiError> {
     let (path, asset) = state.library.original_file(&caller, uuid(&id)?).await?;
     let mime = keepsake_core::media::mime_type(&asset.original_file_name);
-    serve_file(
-        &path,
-        mime,
-        &asset.original_file_name,
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-    )
-    .await
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    serve_cached(&path, mime, &asset.original_file_name, &headers, range).await
 }
+
+/// Immich's cache policy for asset media (originals, thumbnails, playback):
+/// private to the user, a day fresh, then served stale while revalidating or
+/// when the server is unreachable, for 30 days. Phones keep 1 GiB image caches
+/// and rely on it.
+pub const MEDIA_CACHE_CONTROL: &str =
+    "private, max-age=86400, no-transform, stale-while-revalidate=2592000, stale-if-error=2592000";
 
 /// Streams a file with `Accept-Ranges`, answering `206` for a satisfiable `Range`.
 async fn serve_file(
@@ -355,7 +357,7 @@ async fn serve_file(
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=86400, no-transform"),
+        HeaderValue::from_static(MEDIA_CACHE_CONTROL),
     );
     let ascii: String = file_name
         .chars()
@@ -488,6 +490,10 @@ async fn serve_cached(
         if let Ok(v) = HeaderValue::from_str(tag) {
             r.headers_mut().insert(header::ETAG, v);
         }
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(MEDIA_CACHE_CONTROL),
+        );
         return Ok(r);
     }
     let mut response = serve_file(path, mime, file_name, range).await?;

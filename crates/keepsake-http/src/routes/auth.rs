@@ -3,11 +3,10 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use keepsake_library::db::auth::DeviceInfo;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, device};
 use crate::dto::{ApiKeyResponse, SessionResponse, UserAdminResponse};
 use crate::extract::{Json, Path, uuid};
 use crate::{ApiError, AppState};
@@ -41,47 +40,40 @@ pub struct Login {
     password: String,
 }
 
-/// Device details from the User-Agent, as the session list shows them.
-fn device(headers: &HeaderMap) -> DeviceInfo {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let os = ["Android", "iPhone", "iPad", "Mac OS", "Windows", "Linux"]
-        .iter()
-        .find(|o| ua.contains(*o))
-        .map(|o| o.to_string())
-        .unwrap_or_default();
-    let (device_type, app_version) = if let Some(rest) = ua.strip_prefix("Immich_") {
-        let mut parts = rest.split('_');
-        (
-            format!("Immich {}", parts.next().unwrap_or("")),
-            parts.next().unwrap_or("").to_string(),
-        )
-    } else if ua.contains("Firefox") {
-        ("Firefox".into(), String::new())
-    } else if ua.contains("Chrome") || ua.contains("Chromium") {
-        ("Chrome".into(), String::new())
-    } else if ua.contains("Safari") {
-        ("Safari".into(), String::new())
-    } else {
-        (
-            ua.split('/').next().unwrap_or("").to_string(),
-            String::new(),
-        )
-    };
-    DeviceInfo {
-        device_type,
-        device_os: os,
-        app_version,
-    }
-}
-
+/// Whether the client reached us over HTTPS. Keepsake speaks plain HTTP itself,
+/// so only a TLS-terminating reverse proxy can say so, with the first value of
+/// `X-Forwarded-Proto` (several proxies in a row append theirs).
 fn is_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        == Some("https")
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The three cookies Immich sets at login (`Max-Age` 0 clears them). The token
+/// cookie authenticates the mobile app; `Secure` only over HTTPS, or phones on
+/// plain HTTP would never send it back.
+fn auth_cookies(token: &str, auth_type: &str, max_age: u64, https: bool) -> [String; 3] {
+    let secure = if https { "; Secure" } else { "" };
+    let attrs = format!("Max-Age={max_age}; Path=/; SameSite=Lax{secure}");
+    [
+        format!("immich_access_token={token}; {attrs}; HttpOnly"),
+        format!("immich_auth_type={auth_type}; {attrs}; HttpOnly"),
+        format!(
+            "immich_is_authenticated={}; {attrs}",
+            if max_age == 0 { "" } else { "true" }
+        ),
+    ]
+}
+
+fn with_cookies(mut response: Response, cookies: [String; 3]) -> Response {
+    for c in cookies {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, c.parse().expect("cookie is ASCII"));
+    }
+    response
 }
 
 pub async fn login(
@@ -93,51 +85,34 @@ pub async fn login(
         .library
         .login(&body.email, &body.password, &device(&headers))
         .await?;
-    let secure = if is_https(&headers) { "; Secure" } else { "" };
-    let max_age = 400 * 24 * 3600;
-    let cookies = [
-        format!(
-            "immich_access_token={}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            outcome.token
-        ),
-        format!(
-            "immich_auth_type=password; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}"
-        ),
-        format!("immich_is_authenticated=true; Max-Age={max_age}; Path=/; SameSite=Lax{secure}"),
-    ];
     let u = &outcome.user;
     let body = json!({
         "accessToken": outcome.token, "userId": u.id, "userEmail": u.email, "name": u.name, "isAdmin": u.is_admin,
         "isOnboarded": true, "profileImagePath": "", "shouldChangePassword": u.should_change_password
     });
-    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
-    for c in cookies {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, c.parse().expect("cookie is ASCII"));
-    }
-    Ok(response)
+    let response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    let cookies = auth_cookies(
+        &outcome.token,
+        "password",
+        400 * 24 * 3600,
+        is_https(&headers),
+    );
+    Ok(with_cookies(response, cookies))
 }
 
 pub async fn logout(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     state.library.logout(&caller).await?;
-    let mut response =
+    let response =
         axum::Json(json!({ "successful": true, "redirectUri": "/auth/login?autoLaunch=0" }))
             .into_response();
-    for name in [
-        "immich_access_token",
-        "immich_auth_type",
-        "immich_is_authenticated",
-    ] {
-        let c = format!("{name}=; Max-Age=0; Path=/; SameSite=Lax");
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, c.parse().expect("cookie is ASCII"));
-    }
-    Ok(response)
+    Ok(with_cookies(
+        response,
+        auth_cookies("", "", 0, is_https(&headers)),
+    ))
 }
 
 pub async fn validate_token(Auth(_caller): Auth) -> axum::Json<serde_json::Value> {
@@ -282,4 +257,22 @@ pub async fn delete_session(
 ) -> Result<StatusCode, ApiError> {
     state.library.delete_session(&caller, uuid(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_taken_from_the_first_forwarded_proto() {
+        let h = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-proto", v.parse().unwrap());
+            h
+        };
+        assert!(is_https(&h("https")));
+        assert!(is_https(&h("HTTPS, http")));
+        assert!(!is_https(&h("http, https")));
+        assert!(!is_https(&HeaderMap::new()));
+    }
 }

@@ -105,6 +105,26 @@ pub async fn get(
     Ok(axum::Json(ImportRunResponse::from(&run)))
 }
 
+/// `GET /assets/{id}/sources`: where an asset was imported from, and the facts kept from there.
+pub async fn asset_sources(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<serde_json::Value>>, ApiError> {
+    uuid(&id)?;
+    let sources = state.library.asset_import_sources(&caller, &id).await?;
+    Ok(axum::Json(
+        sources
+            .into_iter()
+            .map(|(source, key, facts)| {
+                let facts: serde_json::Value =
+                    serde_json::from_str(&facts).unwrap_or_else(|_| serde_json::json!({}));
+                serde_json::json!({ "source": source, "key": key, "facts": facts })
+            })
+            .collect(),
+    ))
+}
+
 #[derive(Deserialize)]
 pub struct ItemsQuery {
     outcome: Option<String>,

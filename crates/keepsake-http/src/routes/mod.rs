@@ -5,9 +5,11 @@ mod assets;
 mod auth;
 mod download;
 mod imports;
+mod libraries;
 mod queues;
 mod search;
 mod server;
+mod sync;
 mod tags;
 mod upload;
 mod users;
@@ -120,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/imports", get(imports::list).post(imports::start))
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/items", get(imports::items))
+        .route("/assets/{id}/sources", get(imports::asset_sources))
         .route(
             "/tags/{id}",
             get(tags::get).put(tags::update).delete(tags::delete),
@@ -127,6 +130,25 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/tags/{id}/assets",
             put(tags::tag_assets).delete(tags::untag_assets),
+        )
+        // external libraries
+        .route("/libraries", get(libraries::list).post(libraries::create))
+        .route(
+            "/libraries/{id}",
+            get(libraries::get)
+                .put(libraries::update)
+                .delete(libraries::delete),
+        )
+        .route("/libraries/{id}/scan", post(libraries::scan))
+        .route("/libraries/{id}/statistics", get(libraries::statistics))
+        .route("/libraries/{id}/validate", post(libraries::validate))
+        // mobile sync
+        .route("/sync/stream", post(sync::stream))
+        .route(
+            "/sync/ack",
+            get(sync::list_acks)
+                .post(sync::ack)
+                .delete(sync::delete_acks),
         )
         // jobs
         .route("/queues", get(queues::list))

@@ -727,6 +727,18 @@ impl Library {
         Ok(())
     }
 
+    /// Where one of the caller's assets came from, with the facts the source
+    /// gave that have no field of their own (Flickr privacy, page URL, …).
+    pub async fn asset_import_sources(
+        &self,
+        caller: &Caller,
+        asset_id: &str,
+    ) -> Result<Vec<(String, String, String)>> {
+        caller.require(Permission::ASSET_READ)?;
+        self.owned_asset(caller, asset_id).await?;
+        Ok(self.db().import_sources_of(asset_id).await?)
+    }
+
     /// The owner's import runs, newest first.
     pub async fn import_runs(&self, caller: &Caller) -> Result<Vec<ImportRunRecord>> {
         caller.require(Permission::ASSET_READ)?;

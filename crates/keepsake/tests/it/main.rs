@@ -8,8 +8,11 @@ mod commands;
 mod immich_cli;
 mod import_sources;
 mod imports;
+mod libraries;
 mod media;
+mod mobile;
 mod safety;
+mod sync;
 mod web;
 
 /// Runs an async test body once per engine, each on a fresh server.

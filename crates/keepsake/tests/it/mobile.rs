@@ -1,0 +1,1043 @@
+//! The official Immich mobile app (3.1.0) against Keepsake, as the app behaves
+//! (`immich-mobile.md` §1, §2, §4): discovery and login, then only the cookie
+//! its native jar keeps; uploads in the exact multipart encodings of the Dart
+//! foreground uploader and the iOS background uploader, built byte by byte;
+//! media fetched with the ranges and caches phones use.
+
+use keepsake_testkit::fixtures;
+use keepsake_testkit::{Client, Credential, Reply, TestServer, fake_jpeg};
+use serde_json::{Value, json};
+
+use crate::on_each_engine;
+
+const CACHE_CONTROL: &str =
+    "private, max-age=86400, no-transform, stale-while-revalidate=2592000, stale-if-error=2592000";
+
+/// A phone: the app's headers and a cookie jar that keeps whatever
+/// `Set-Cookie` the server sends (OkHttp's `PersistentCookieJar`, iOS's
+/// `HTTPCookieStorage`). It never sends a token of its own.
+struct Phone {
+    client: Client,
+    jar: Vec<(String, String)>,
+    user_agent: &'static str,
+    model: &'static str,
+    os: &'static str,
+}
+
+impl Phone {
+    fn iphone(server: &TestServer) -> Phone {
+        Phone {
+            client: server.anonymous(),
+            jar: Vec::new(),
+            user_agent: "immich-ios/3.1.0",
+            model: "iPhone15,2",
+            os: "iOS",
+        }
+    }
+
+    fn pixel(server: &TestServer) -> Phone {
+        Phone {
+            client: server.anonymous(),
+            jar: Vec::new(),
+            user_agent: "immich-android/3.1.0",
+            model: "Pixel 8",
+            os: "Android",
+        }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self
+            .client
+            .request(method, path)
+            .header("user-agent", self.user_agent)
+            .header("deviceModel", self.model)
+            .header("deviceType", self.os);
+        if !self.jar.is_empty() {
+            let cookies: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            rb = rb.header("cookie", cookies.join("; "));
+        }
+        rb
+    }
+
+    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Reply {
+        let reply = self.client.send(rb).await;
+        for c in set_cookies(&reply) {
+            let (pair, attrs) = c.split_once(';').unwrap_or((&c, ""));
+            let (name, value) = pair.split_once('=').expect("cookie pair");
+            self.jar.retain(|(k, _)| k != name);
+            if !attrs.contains("Max-Age=0") {
+                self.jar.push((name.to_string(), value.to_string()));
+            }
+        }
+        reply
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        let rb = self.request(reqwest::Method::GET, path);
+        self.send(rb).await
+    }
+
+    async fn post(&mut self, path: &str, body: &Value) -> Reply {
+        let rb = self.request(reqwest::Method::POST, path).json(body);
+        self.send(rb).await
+    }
+
+    /// Discovery, the public server calls and the password login, as the
+    /// login form does them; returns the login answer.
+    async fn log_in(&mut self, server: &TestServer, email: &str, password: &str) -> Value {
+        let well_known = self
+            .send(
+                self.client
+                    .http
+                    .get(format!("{}/.well-known/immich", server.url)),
+            )
+            .await;
+        assert_eq!(well_known.status, 200);
+        assert_eq!(well_known.json(), json!({ "api": { "endpoint": "/api" } }));
+        assert_eq!(
+            self.get("/server/ping").await.json(),
+            json!({ "res": "pong" })
+        );
+        let login = self
+            .post(
+                "/auth/login",
+                &json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(login.status, 201, "{}", login.body);
+        login.json()
+    }
+
+    async fn upload(&mut self, body: Multipart) -> Reply {
+        let rb = self
+            .request(reqwest::Method::POST, "/assets")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={}", body.boundary),
+            )
+            .body(body.bytes);
+        self.send(rb).await
+    }
+}
+
+fn set_cookies(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+fn cookie<'a>(cookies: &'a [String], name: &str) -> &'a str {
+    cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"))
+}
+
+/// A multipart body written byte for byte.
+struct Multipart {
+    boundary: &'static str,
+    bytes: Vec<u8>,
+}
+
+impl Multipart {
+    fn new(boundary: &'static str) -> Multipart {
+        Multipart {
+            boundary,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// One part: its header lines exactly as given, then the content.
+    fn part(mut self, headers: &[&str], content: &[u8]) -> Multipart {
+        self.bytes.extend_from_slice(b"--");
+        self.bytes.extend_from_slice(self.boundary.as_bytes());
+        self.bytes.extend_from_slice(b"\r\n");
+        for h in headers {
+            self.bytes.extend_from_slice(h.as_bytes());
+            self.bytes.extend_from_slice(b"\r\n");
+        }
+        self.bytes.extend_from_slice(b"\r\n");
+        self.bytes.extend_from_slice(content);
+        self.bytes.extend_from_slice(b"\r\n");
+        self
+    }
+
+    fn end(mut self) -> Multipart {
+        self.bytes.extend_from_slice(b"--");
+        self.bytes.extend_from_slice(self.boundary.as_bytes());
+        self.bytes.extend_from_slice(b"--\r\n");
+        self
+    }
+}
+
+const DART_BOUNDARY: &str = "dart-http-boundary-Qh8x+vd2r_0.T1lq3f-Fz9Pk4Zl1sLNcVb.aG6uJmEwRo7yHx";
+const IOS_BOUNDARY: &str = "-----background_downloader-akjhfw281onqciyhnIk";
+
+/// A plain field as Dart's `MultipartRequest` writes it: only a
+/// content-disposition, plus a text content type for non-ASCII values.
+fn dart_field(m: Multipart, name: &str, value: &str) -> Multipart {
+    let disposition = format!("content-disposition: form-data; name=\"{name}\"");
+    if value.is_ascii() {
+        m.part(&[&disposition], value.as_bytes())
+    } else {
+        m.part(
+            &[
+                "content-type: text/plain; charset=utf-8",
+                "content-transfer-encoding: binary",
+                &disposition,
+            ],
+            value.as_bytes(),
+        )
+    }
+}
+
+/// The file part as Dart writes it: content type first, raw UTF-8 file name.
+fn dart_file(m: Multipart, file_name: &str, bytes: &[u8]) -> Multipart {
+    let name = file_name.replace('"', "%22");
+    m.part(
+        &[
+            "content-type: application/octet-stream",
+            &format!("content-disposition: form-data; name=\"assetData\"; filename=\"{name}\""),
+        ],
+        bytes,
+    )
+}
+
+/// The foreground upload (§2.2): every field first, then the file.
+fn dart_upload(file_name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Multipart {
+    let mut m = Multipart::new(DART_BOUNDARY);
+    for (k, v) in [
+        (
+            "deviceAssetId",
+            "9A1F6C2E-1B2C-4D5E-8F90-ABCDEF012345/L0/001",
+        ),
+        ("deviceId", "5e1c5f0f0c9b4c43a2f1c5a2b7d0e9f1"),
+        ("fileCreatedAt", "2024-05-01T10:11:12.123456Z"),
+        ("fileModifiedAt", "2024-05-02T08:00:00.000001Z"),
+        ("isFavorite", "false"),
+        ("duration", "0"),
+    ] {
+        if !extra.iter().any(|(name, _)| *name == k) {
+            m = dart_field(m, k, v);
+        }
+    }
+    for (k, v) in extra {
+        m = dart_field(m, k, v);
+    }
+    dart_file(m, file_name, bytes).end()
+}
+
+async fn asset(phone: &mut Phone, id: &str) -> Value {
+    let r = phone.get(&format!("/assets/{id}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+fn created_id(r: &Reply) -> String {
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["status"], "created");
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+/// Every field in `required` is present with the JSON type given.
+fn assert_shape(what: &str, v: &Value, required: &[(&str, &str)]) {
+    for (field, kind) in required {
+        let x = &v[*field];
+        let ok = match *kind {
+            "string" => x.is_string(),
+            "bool" => x.is_boolean(),
+            "int" => x.is_i64() || x.is_u64(),
+            "object" => x.is_object(),
+            "string?" => x.is_string() || x.is_null(),
+            "int?" => x.is_i64() || x.is_u64() || x.is_null(),
+            "object?" => x.is_object() || x.is_null(),
+            other => panic!("unknown kind {other}"),
+        };
+        assert!(
+            ok && v.get(*field).is_some(),
+            "{what}.{field} must be {kind}: {v}"
+        );
+    }
+}
+
+on_each_engine!(
+    the_app_logs_in_and_is_then_authenticated_by_the_cookie_alone,
+    |server| {
+        let _admin = server.admin().await;
+        let mut phone = Phone::iphone(&server);
+
+        let version = phone.get("/server/version").await.json();
+        assert_eq!(
+            version,
+            json!({ "major": 3, "minor": 1, "patch": 0, "prerelease": null })
+        );
+        let features = phone.get("/server/features").await.json();
+        assert_eq!(features.as_object().unwrap().len(), 16, "{features}");
+        assert!(
+            features
+                .as_object()
+                .unwrap()
+                .values()
+                .all(Value::is_boolean)
+        );
+        assert_eq!(
+            (features["passwordLogin"].clone(), features["oauth"].clone()),
+            (json!(true), json!(false))
+        );
+        let config = phone.get("/server/config").await.json();
+        assert_shape(
+            "ServerConfigDto",
+            &config,
+            &[
+                ("externalDomain", "string"),
+                ("isInitialized", "bool"),
+                ("isOnboarded", "bool"),
+                ("loginPageMessage", "string"),
+                ("maintenanceMode", "bool"),
+                ("mapDarkStyleUrl", "string"),
+                ("mapLightStyleUrl", "string"),
+                ("minFaces", "int"),
+                ("oauthButtonText", "string"),
+                ("publicUsers", "bool"),
+                ("trashDays", "int"),
+                ("userDeleteDelay", "int"),
+            ],
+        );
+
+        let login = phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        assert_shape(
+            "LoginResponseDto",
+            &login,
+            &[
+                ("accessToken", "string"),
+                ("userId", "string"),
+                ("userEmail", "string"),
+                ("name", "string"),
+                ("isAdmin", "bool"),
+                ("profileImagePath", "string"),
+                ("shouldChangePassword", "bool"),
+                ("isOnboarded", "bool"),
+            ],
+        );
+        let token = login["accessToken"].as_str().unwrap();
+        let names: Vec<&str> = phone.jar.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "immich_access_token",
+                "immich_auth_type",
+                "immich_is_authenticated"
+            ]
+        );
+        assert_eq!(phone.jar[0].1, token);
+        assert_eq!(phone.jar[1].1, "password");
+        assert_eq!(phone.jar[2].1, "true");
+
+        // From here on the phone sends nothing but its cookies.
+        assert_eq!(
+            phone.post("/auth/validateToken", &json!({})).await.json(),
+            json!({ "authStatus": true })
+        );
+        let me = phone.get("/users/me").await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        assert!(
+            me.content_type.starts_with("application/json"),
+            "{}",
+            me.content_type
+        );
+        let me = me.json();
+        assert_shape(
+            "UserAdminResponseDto",
+            &me,
+            &[
+                ("id", "string"),
+                ("email", "string"),
+                ("name", "string"),
+                ("avatarColor", "string"),
+                ("createdAt", "string"),
+                ("updatedAt", "string"),
+                ("isAdmin", "bool"),
+                ("oauthId", "string"),
+                ("profileChangedAt", "string"),
+                ("profileImagePath", "string"),
+                ("shouldChangePassword", "bool"),
+                ("status", "string"),
+                ("deletedAt", "string?"),
+                ("license", "object?"),
+                ("quotaSizeInBytes", "int?"),
+                ("quotaUsageInBytes", "int?"),
+                ("storageLabel", "string?"),
+            ],
+        );
+        assert_eq!(
+            me["id"], login["userId"],
+            "backup compares this id with ownerId"
+        );
+        assert!(
+            !me["name"].as_str().unwrap().is_empty(),
+            "the avatar draws name[0]"
+        );
+        assert_eq!(me["status"], "active");
+        let colors = [
+            "primary", "pink", "red", "yellow", "blue", "green", "purple", "orange", "gray",
+            "amber",
+        ];
+        assert!(colors.contains(&me["avatarColor"].as_str().unwrap()));
+
+        let prefs = phone.get("/users/me/preferences").await;
+        assert_eq!(prefs.status, 200, "{}", prefs.body);
+        let prefs = prefs.json();
+        for sub in [
+            "albums",
+            "cast",
+            "download",
+            "emailNotifications",
+            "folders",
+            "memories",
+            "people",
+            "purchase",
+            "ratings",
+            "recentlyAdded",
+            "sharedLinks",
+            "tags",
+        ] {
+            assert!(prefs[sub].is_object(), "preferences.{sub}: {prefs}");
+        }
+        // The three the app does not patch with defaults.
+        assert_shape(
+            "emailNotifications",
+            &prefs["emailNotifications"],
+            &[
+                ("enabled", "bool"),
+                ("albumInvite", "bool"),
+                ("albumUpdate", "bool"),
+            ],
+        );
+        assert_shape(
+            "purchase",
+            &prefs["purchase"],
+            &[
+                ("showSupportBadge", "bool"),
+                ("hideBuyButtonUntil", "string"),
+            ],
+        );
+        assert_shape(
+            "download",
+            &prefs["download"],
+            &[("archiveSize", "int"), ("includeEmbeddedVideos", "bool")],
+        );
+
+        // The session knows the phone, as the app described itself.
+        let sessions = phone.get("/sessions").await.json();
+        let mine: Vec<&Value> = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["current"] == true)
+            .collect();
+        assert_eq!(mine.len(), 1, "{sessions}");
+        assert_eq!(mine[0]["deviceType"], "iPhone15,2");
+        assert_eq!(mine[0]["deviceOS"], "iOS");
+        assert_eq!(mine[0]["appVersion"], "3.1.0");
+        assert_shape(
+            "SessionResponseDto",
+            mine[0],
+            &[
+                ("id", "string"),
+                ("createdAt", "string"),
+                ("updatedAt", "string"),
+                ("current", "bool"),
+                ("deviceOS", "string"),
+                ("deviceType", "string"),
+                ("appVersion", "string?"),
+                ("isPendingSyncReset", "bool"),
+            ],
+        );
+    }
+);
+
+on_each_engine!(
+    login_cookies_carry_immichs_attributes_and_secure_only_behind_https,
+    |server| {
+        let _admin = server.admin().await;
+        let credentials = json!({ "email": "admin@example.com", "password": "admin-password" });
+        let anon = server.anonymous();
+        let plain = anon.post("/auth/login", &credentials).await;
+        let cookies = set_cookies(&plain);
+        assert_eq!(cookies.len(), 3, "{cookies:?}");
+        for name in [
+            "immich_access_token",
+            "immich_auth_type",
+            "immich_is_authenticated",
+        ] {
+            let c = cookie(&cookies, name);
+            for attr in ["Path=/", "SameSite=Lax", "Max-Age=34560000"] {
+                assert!(c.contains(attr), "{c} lacks {attr}");
+            }
+            assert!(!c.contains("Secure"), "no Secure over plain HTTP: {c}");
+        }
+        assert!(cookie(&cookies, "immich_access_token").contains("HttpOnly"));
+        assert!(cookie(&cookies, "immich_auth_type").contains("HttpOnly"));
+        assert!(
+            !cookie(&cookies, "immich_is_authenticated").contains("HttpOnly"),
+            "the web app reads this one"
+        );
+
+        let proxied = anon
+            .send(
+                anon.request(reqwest::Method::POST, "/auth/login")
+                    .header("x-forwarded-proto", "https")
+                    .json(&credentials),
+            )
+            .await;
+        let cookies = set_cookies(&proxied);
+        assert_eq!(cookies.len(), 3);
+        assert!(
+            cookies.iter().all(|c| c.contains("; Secure")),
+            "{cookies:?}"
+        );
+    }
+);
+
+on_each_engine!(
+    header_tokens_win_over_the_cookie_and_the_cookie_wins_over_api_keys,
+    |server| {
+        let admin = server.admin().await;
+        let Credential::ApiKey(key) = admin.credential.clone() else {
+            unreachable!()
+        };
+        let mut phone = Phone::pixel(&server);
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let token = phone.jar[0].1.clone();
+        let anon = server.anonymous();
+        let me = |rb: reqwest::RequestBuilder| {
+            let anon = anon.clone();
+            async move { anon.send(rb).await.status }
+        };
+        let get = || anon.request(reqwest::Method::GET, "/users/me");
+        let good_cookie = format!("immich_access_token={token}");
+        assert_eq!(me(get().header("cookie", &good_cookie)).await, 200);
+        assert_eq!(
+            me(get().bearer_auth("stale").header("cookie", &good_cookie)).await,
+            401,
+            "a bearer token is read before the cookie, as Immich does"
+        );
+        assert_eq!(
+            me(get()
+                .bearer_auth(&token)
+                .header("cookie", "immich_access_token=stale"))
+            .await,
+            200
+        );
+        assert_eq!(
+            me(get()
+                .header("x-api-key", &key)
+                .header("cookie", "immich_access_token=stale"))
+            .await,
+            401,
+            "a session cookie is read before an API key"
+        );
+        assert_eq!(
+            me(get().header("cookie", format!("theme=dark; {good_cookie}; other=1"))).await,
+            200
+        );
+    }
+);
+
+on_each_engine!(
+    a_revoked_session_stops_its_cookie_at_once_and_logout_clears_the_jar,
+    |server| {
+        let admin = server.admin().await;
+        let id = created_id(&admin.upload("photo.jpg", fake_jpeg(7, 3000)).await);
+        let mut iphone = Phone::iphone(&server);
+        iphone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let mut pixel = Phone::pixel(&server);
+        pixel
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let original = format!("/assets/{id}/original");
+        assert_eq!(
+            iphone.get(&original).await.status,
+            200,
+            "the cookie opens media"
+        );
+
+        let sessions = pixel.get("/sessions").await.json();
+        let iphone_session = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["deviceOS"] == "iOS")
+            .unwrap_or_else(|| panic!("{sessions}"))
+            .clone();
+        assert_eq!(iphone_session["current"], false);
+        let other = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == true)
+            .unwrap();
+        assert_eq!(
+            (other["deviceType"].clone(), other["deviceOS"].clone()),
+            (json!("Pixel 8"), json!("Android"))
+        );
+
+        let revoke = pixel
+            .send(pixel.request(
+                reqwest::Method::DELETE,
+                &format!("/sessions/{}", iphone_session["id"].as_str().unwrap()),
+            ))
+            .await;
+        assert_eq!(revoke.status, 204, "{}", revoke.body);
+        let refused = iphone.post("/auth/validateToken", &json!({})).await;
+        assert_eq!(
+            refused.status, 401,
+            "the app goes back to login only on 401"
+        );
+        assert_eq!(refused.json()["message"], "Invalid user token");
+        assert_eq!(iphone.get(&original).await.status, 401);
+        assert_eq!(
+            iphone.get(&format!("/assets/{id}/thumbnail")).await.status,
+            401
+        );
+
+        let out = pixel.post("/auth/logout", &json!({})).await;
+        assert_eq!(
+            out.json(),
+            json!({ "successful": true, "redirectUri": "/auth/login?autoLaunch=0" })
+        );
+        let cleared = set_cookies(&out);
+        assert_eq!(cleared.len(), 3, "{cleared:?}");
+        assert!(
+            cleared.iter().all(|c| c.contains("Max-Age=0")),
+            "{cleared:?}"
+        );
+        assert!(pixel.jar.is_empty(), "the jar drops cleared cookies");
+        let token = admin.get("/sessions").await.json();
+        assert!(
+            token
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["deviceOS"] != "Android"),
+            "logout ends the session: {token}"
+        );
+    }
+);
+
+on_each_engine!(
+    the_foreground_encoding_uploads_with_a_raw_utf8_name_and_microsecond_dates,
+    |server| {
+        let _admin = server.admin().await;
+        let mut phone = Phone::pixel(&server);
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let bytes = fake_jpeg(11, 5000);
+        let r = phone
+            .upload(dart_upload(
+                "Été à Paris \"1\".jpg",
+                &bytes,
+                &[("isFavorite", "true")],
+            ))
+            .await;
+        let id = created_id(&r);
+        let a = asset(&mut phone, &id).await;
+        assert_eq!(a["originalFileName"], "Été à Paris %221%22.jpg");
+        assert_eq!(a["isFavorite"], true);
+        assert_eq!(a["fileCreatedAt"], "2024-05-01T10:11:12.123Z");
+        assert_eq!(a["fileModifiedAt"], "2024-05-02T08:00:00.000Z");
+        assert_eq!(a["visibility"], "timeline");
+        assert_eq!(a["type"], "IMAGE");
+
+        // The same bytes again (the next backup run): the same asset, 200.
+        let again = phone.upload(dart_upload("copy.jpg", &bytes, &[])).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert_eq!(again.json(), json!({ "id": id, "status": "duplicate" }));
+
+        // A non-ASCII plain field gets its own content type and transfer encoding.
+        let m = Multipart::new(DART_BOUNDARY);
+        let m = dart_field(m, "fileCreatedAt", "2023-01-02T03:04:05.000Z");
+        let m = dart_field(m, "deviceAssetId", "Ünïcode-id");
+        let other = phone
+            .upload(dart_file(m, "plain.jpg", &fake_jpeg(12, 4000)).end())
+            .await;
+        created_id(&other);
+    }
+);
+
+on_each_engine!(
+    the_ios_background_encoding_prefers_the_filename_field_over_the_temp_name,
+    |server| {
+        let _admin = server.admin().await;
+        let mut phone = Phone::iphone(&server);
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let metadata = r#"[{"key":"mobile-app","value":{"iCloudId":"ABC-123","createdAt":"2024-05-01T12:11:12.123456","latitude":"48.85","longitude":"2.35"}}]"#;
+        let field = |m: Multipart, name: &str, value: &str| {
+            m.part(
+                &[&format!("Content-Disposition: form-data; name=\"{name}\"")],
+                value.as_bytes(),
+            )
+        };
+        let m = Multipart::new(IOS_BOUNDARY);
+        let m = field(m, "filename", "IMG_0001.HEIC");
+        let m = field(m, "deviceAssetId", "9A1F6C2E/L0/001");
+        let m = field(m, "deviceId", "5e1c5f0f");
+        let m = field(m, "fileCreatedAt", "2024-05-01T10:11:12.123456Z");
+        let m = field(m, "fileModifiedAt", "2024-05-01T10:11:12.123456Z");
+        let m = field(m, "isFavorite", "false");
+        let m = field(m, "duration", "0");
+        let m = m.part(
+            &[
+                "Content-Disposition: form-data; name=\"metadata\"",
+                "Content-Type: application/json; charset=utf-8",
+            ],
+            metadata.as_bytes(),
+        );
+        let m = m.part(
+            &[
+                "Content-Disposition: form-data; name=\"assetData\"; filename=\"5F2C9A7B-0D1E.tmp\"",
+                "Content-Type: application/octet-stream",
+            ],
+            &fake_jpeg(21, 6000),
+        );
+        let r = phone.upload(m.end()).await;
+        let id = created_id(&r);
+        let a = asset(&mut phone, &id).await;
+        assert_eq!(a["originalFileName"], "IMG_0001.HEIC");
+        assert_eq!(a["originalMimeType"], "image/heic");
+        assert_eq!(a["fileCreatedAt"], "2024-05-01T10:11:12.123Z");
+    }
+);
+
+on_each_engine!(fields_after_the_file_part_are_honoured, |server| {
+    let _admin = server.admin().await;
+    let mut phone = Phone::pixel(&server);
+    phone
+        .log_in(&server, "admin@example.com", "admin-password")
+        .await;
+    let m = dart_file(
+        Multipart::new(DART_BOUNDARY),
+        "upload.bin",
+        &fake_jpeg(31, 4000),
+    );
+    let m = dart_field(m, "filename", "Holiday.jpg");
+    let m = dart_field(m, "fileCreatedAt", "2020-02-29T23:59:59.999999Z");
+    let m = dart_field(m, "isFavorite", "true");
+    let m = dart_field(m, "visibility", "archive");
+    let id = created_id(&phone.upload(m.end()).await);
+    let a = asset(&mut phone, &id).await;
+    assert_eq!(a["originalFileName"], "Holiday.jpg");
+    assert_eq!(a["fileCreatedAt"], "2020-02-29T23:59:59.999Z");
+    assert_eq!(a["isFavorite"], true);
+    assert_eq!(a["visibility"], "archive");
+});
+
+on_each_engine!(
+    a_live_photo_uploads_its_hidden_video_first_then_the_still_linked_to_it,
+    |server| {
+        let _admin = server.admin().await;
+        let mut phone = Phone::iphone(&server);
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let video = phone
+            .upload(dart_upload(
+                "IMG_0002.MOV",
+                b"\0\0\0\x14ftypqt  \0\0\0\0qt  motion-part",
+                &[("visibility", "hidden"), ("duration", "2500")],
+            ))
+            .await;
+        let video_id = created_id(&video);
+        let still = phone
+            .upload(dart_upload(
+                "IMG_0002.HEIC",
+                &fake_jpeg(41, 5000),
+                &[("livePhotoVideoId", video_id.as_str())],
+            ))
+            .await;
+        let still_id = created_id(&still);
+        let s = asset(&mut phone, &still_id).await;
+        assert_eq!(s["livePhotoVideoId"], video_id.as_str());
+        assert_eq!(s["visibility"], "timeline");
+        let v = asset(&mut phone, &video_id).await;
+        assert_eq!(v["type"], "VIDEO");
+        assert_eq!(v["visibility"], "hidden");
+        assert_eq!(v["duration"], 2500, "the app's duration is milliseconds");
+
+        // A still pointing at no video of this user is refused with a reason.
+        let orphan = phone
+            .upload(dart_upload(
+                "IMG_0003.HEIC",
+                &fake_jpeg(42, 5000),
+                &[("livePhotoVideoId", "7d4b8e1c-8b43-4c0e-9a57-3f7c9f1f2a10")],
+            ))
+            .await;
+        assert_eq!(orphan.status, 400, "{}", orphan.body);
+        assert_eq!(orphan.json()["message"], "Live photo video not found");
+    }
+);
+
+on_each_engine!(
+    an_upload_larger_than_the_default_body_limit_arrives_whole,
+    |server| {
+        let _admin = server.admin().await;
+        let mut phone = Phone::pixel(&server);
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        // Over the 64 MiB every other route is limited to.
+        let bytes = fake_jpeg(51, 65 * 1024 * 1024 + 17);
+        let r = phone.upload(dart_upload("big.jpg", &bytes, &[])).await;
+        let id = created_id(&r);
+        let a = asset(&mut phone, &id).await;
+        use base64::Engine as _;
+        use sha1::Digest as _;
+        let sum = base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(&bytes));
+        assert_eq!(
+            a["checksum"],
+            sum.as_str(),
+            "SHA-1 of the exact bytes, base64"
+        );
+        let tail = phone
+            .send(
+                phone
+                    .request(reqwest::Method::GET, &format!("/assets/{id}/original"))
+                    .header("range", "bytes=-16"),
+            )
+            .await;
+        assert_eq!(tail.status, 206);
+        assert_eq!(tail.bytes, &bytes[bytes.len() - 16..]);
+    }
+);
+
+on_each_engine!(
+    phone_media_answers_ranges_and_immichs_cache_headers,
+    |server| {
+        let admin = server.admin().await;
+        let mut phone = Phone::pixel(&server);
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let scratch = server.scratch("phone-media");
+        let jpeg = fixtures::jpeg(&scratch, 800, 600, 3);
+        let id = created_id(&phone.upload(dart_upload("IMG_0100.jpg", &jpeg, &[])).await);
+        admin.wait_for_jobs().await;
+        let len = jpeg.len();
+
+        let tile = phone
+            .get(&format!(
+                "/assets/{id}/thumbnail?size=thumbnail&edited=false&c=abc%2Bdef%3D"
+            ))
+            .await;
+        assert_eq!(tile.status, 200, "{}", tile.body);
+        assert_eq!(tile.content_type, "image/webp");
+        assert_eq!(&tile.bytes[8..12], b"WEBP");
+        assert_eq!(tile.headers["cache-control"], CACHE_CONTROL);
+        let preview = phone
+            .get(&format!("/assets/{id}/thumbnail?size=preview&edited=false"))
+            .await;
+        assert_eq!(preview.content_type, "image/jpeg");
+        assert_eq!(preview.headers["cache-control"], CACHE_CONTROL);
+        let full = phone
+            .get(&format!("/assets/{id}/thumbnail?size=fullsize"))
+            .await;
+        assert_eq!(full.status, 200);
+        assert_eq!(full.bytes, jpeg, "a JPEG is its own full-size view");
+
+        let ranged = |phone: &Phone, spec: &str| {
+            phone
+                .request(
+                    reqwest::Method::GET,
+                    &format!("/assets/{id}/original?edited=false"),
+                )
+                .header("range", spec.to_string())
+        };
+        let whole = phone
+            .get(&format!("/assets/{id}/original?edited=false"))
+            .await;
+        assert_eq!(whole.status, 200);
+        assert_eq!(whole.bytes, jpeg);
+        assert_eq!(whole.headers["accept-ranges"], "bytes");
+        assert_eq!(whole.headers["cache-control"], CACHE_CONTROL);
+        assert_eq!(whole.content_type, "image/jpeg");
+
+        let head = phone.send(ranged(&phone, "bytes=0-9")).await;
+        assert_eq!(head.status, 206);
+        assert_eq!(head.bytes, &jpeg[..10]);
+        assert_eq!(
+            head.headers["content-range"],
+            format!("bytes 0-9/{len}").as_str()
+        );
+        assert_eq!(head.headers["content-length"], "10");
+        assert_eq!(head.headers["accept-ranges"], "bytes");
+        assert_eq!(head.content_type, "image/jpeg");
+
+        let from = phone
+            .send(ranged(&phone, &format!("bytes={}-", len - 100)))
+            .await;
+        assert_eq!(from.status, 206);
+        assert_eq!(from.bytes, &jpeg[len - 100..]);
+        assert_eq!(
+            from.headers["content-range"],
+            format!("bytes {}-{}/{len}", len - 100, len - 1).as_str()
+        );
+        let suffix = phone.send(ranged(&phone, "bytes=-5")).await;
+        assert_eq!(suffix.status, 206);
+        assert_eq!(suffix.bytes, &jpeg[len - 5..]);
+        let past = phone.send(ranged(&phone, &format!("bytes={len}-"))).await;
+        assert_eq!(past.status, 416);
+        assert_eq!(
+            past.headers["content-range"],
+            format!("bytes */{len}").as_str()
+        );
+
+        let etag = whole.headers["etag"].to_str().unwrap().to_string();
+        let cached = phone
+            .send(
+                phone
+                    .request(reqwest::Method::GET, &format!("/assets/{id}/original"))
+                    .header("if-none-match", &etag),
+            )
+            .await;
+        assert_eq!(cached.status, 304);
+        assert!(cached.bytes.is_empty());
+    }
+);
+
+on_each_engine!(
+    a_phone_video_gets_a_frame_thumbnail_and_seekable_playback,
+    |server| {
+        let admin = server.admin().await;
+        let mut phone = Phone::iphone(&server);
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let scratch = server.scratch("phone-video");
+        let mp4 = fixtures::video(
+            &scratch,
+            "clip.mp4",
+            "160x120",
+            1,
+            &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+        );
+        let id = created_id(
+            &phone
+                .upload(dart_upload("clip.mp4", &mp4, &[("duration", "0")]))
+                .await,
+        );
+        admin.wait_for_jobs().await;
+
+        let a = asset(&mut phone, &id).await;
+        assert!(
+            a["duration"].as_i64().unwrap() > 500,
+            "ffprobe replaces the app's 0: {a}"
+        );
+        let tile = phone
+            .get(&format!("/assets/{id}/thumbnail?size=thumbnail"))
+            .await;
+        assert_eq!(tile.status, 200, "{}", tile.body);
+        assert_eq!(&tile.bytes[8..12], b"WEBP", "a frame of the video");
+        let preview = phone
+            .get(&format!("/assets/{id}/thumbnail?size=preview"))
+            .await;
+        assert_eq!(preview.status, 200);
+        assert_eq!(&preview.bytes[..2], &[0xFF, 0xD8]);
+        let full = phone
+            .get(&format!("/assets/{id}/thumbnail?size=fullsize"))
+            .await;
+        assert_eq!(full.status, 200);
+        assert_eq!(
+            full.content_type, "image/jpeg",
+            "a video's full-size view is its preview"
+        );
+
+        let play = phone
+            .send(
+                phone
+                    .request(
+                        reqwest::Method::GET,
+                        &format!("/assets/{id}/video/playback"),
+                    )
+                    .header("range", "bytes=0-1"),
+            )
+            .await;
+        assert_eq!(play.status, 206, "AVPlayer probes with bytes=0-1");
+        assert_eq!(play.bytes, &mp4[..2]);
+        assert_eq!(play.content_type, "video/mp4");
+        assert_eq!(
+            play.headers["content-range"],
+            format!("bytes 0-1/{}", mp4.len()).as_str()
+        );
+        assert_eq!(play.headers["accept-ranges"], "bytes");
+        assert_eq!(play.headers["cache-control"], CACHE_CONTROL);
+        let rest = phone
+            .send(
+                phone
+                    .request(
+                        reqwest::Method::GET,
+                        &format!("/assets/{id}/video/playback"),
+                    )
+                    .header("range", "bytes=2-"),
+            )
+            .await;
+        assert_eq!(rest.status, 206);
+        assert_eq!(rest.bytes, &mp4[2..]);
+    }
+);
+
+on_each_engine!(
+    a_session_follows_the_app_version_the_phone_reports,
+    |server| {
+        let _admin = server.admin().await;
+        let mut phone = Phone::iphone(&server);
+        phone.user_agent = "immich-ios/3.0.2";
+        phone
+            .log_in(&server, "admin@example.com", "admin-password")
+            .await;
+        let version = |sessions: Value| {
+            sessions
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["current"] == true)
+                .map(|s| s["appVersion"].clone())
+                .unwrap()
+        };
+        assert_eq!(version(phone.get("/sessions").await.json()), "3.0.2");
+        // The app updates; its cookie stays.
+        phone.user_agent = "immich-ios/3.1.0";
+        assert_eq!(version(phone.get("/sessions").await.json()), "3.1.0");
+        // A request that does not describe the device keeps what is known.
+        let anon = server.anonymous();
+        let cookie = format!("immich_access_token={}", phone.jar[0].1);
+        let plain = anon
+            .send(
+                anon.request(reqwest::Method::GET, "/sessions")
+                    .header("cookie", cookie),
+            )
+            .await
+            .json();
+        assert_eq!(version(plain.clone()), "3.1.0");
+        let current = plain
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == true)
+            .unwrap()
+            .clone();
+        assert_eq!(current["deviceType"], "iPhone15,2");
+        assert_eq!(current["deviceOS"], "iOS");
+    }
+);
