@@ -209,7 +209,7 @@ fn import(data: &Path, args: &[String], env: &[(&str, &str)]) -> (f64, String) {
     assert!(out.status.success(), "import failed: {stderr}");
     let summary = stderr
         .lines()
-        .find(|l| l.contains(" imported, "))
+        .find(|l| l.contains(" completed: "))
         .unwrap_or("")
         .to_string();
     (secs, summary)
