@@ -44,6 +44,44 @@ pub struct FakeAccount {
     pub photos: Vec<FakePhoto>,
     /// In the user's order.
     pub sets: Vec<FakeSet>,
+    /// Collections (folders of albums), nested; `collections.getTree` answers them.
+    pub collections: Vec<FakeCollection>,
+}
+
+/// A collection: a named folder holding albums and other collections.
+#[derive(Debug, Clone)]
+pub struct FakeCollection {
+    pub id: String,
+    pub title: String,
+    pub collections: Vec<FakeCollection>,
+    pub set_ids: Vec<String>,
+}
+
+impl FakeCollection {
+    fn to_json(&self, account: &FakeAccount) -> Value {
+        let sets: Vec<Value> = self
+            .set_ids
+            .iter()
+            .filter_map(|id| account.sets.iter().find(|s| &s.id == id))
+            .map(|s| json!({"id": s.id, "title": s.title, "description": s.description}))
+            .collect();
+        let mut out = json!({
+            "id": self.id, "title": self.title, "description": "",
+            "iconlarge": "/images/collection_default_l.gif", "iconsmall": "/images/collection_default_s.gif",
+        });
+        // Flickr sends `collection` or `set`, never both, and omits empty lists.
+        if !self.collections.is_empty() {
+            out["collection"] = Value::Array(
+                self.collections
+                    .iter()
+                    .map(|c| c.to_json(account))
+                    .collect(),
+            );
+        } else if !sets.is_empty() {
+            out["set"] = Value::Array(sets);
+        }
+        out
+    }
 }
 
 /// One item. For a video, `original` is the poster frame and `video` holds
@@ -221,6 +259,7 @@ impl FakeAccount {
             path_alias: "jdoe".into(),
             photos: Vec::new(),
             sets: Vec::new(),
+            collections: Vec::new(),
         }
     }
 
@@ -1242,6 +1281,14 @@ fn dispatch(
                 );
             }
             Ok(json!({"streams": {"stream": streams}}))
+        }
+        "flickr.collections.getTree" => {
+            let tree: Vec<Value> = account
+                .collections
+                .iter()
+                .map(|c| c.to_json(account))
+                .collect();
+            Ok(json!({"collections": {"collection": tree}}))
         }
         "flickr.tags.getListUserRaw" => {
             if !owner {

@@ -709,6 +709,21 @@ impl FlickrClient {
         }
     }
 
+    /// `flickr.collections.getTree`: the user's folders of albums.
+    pub async fn collection_tree(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<super::model::Collection>, FlickrError> {
+        let raw: super::model::RawCollections = self
+            .call_root(
+                "flickr.collections.getTree",
+                "collections",
+                &[("user_id", user_id)],
+            )
+            .await?;
+        Ok(raw.collection)
+    }
+
     /// `flickr.photos.getSizes`.
     pub async fn sizes(&self, photo_id: &str) -> Result<Sizes, FlickrError> {
         self.call_root("flickr.photos.getSizes", "sizes", &[("photo_id", photo_id)])

@@ -956,3 +956,54 @@ impl RawWhoTag {
         }
     }
 }
+
+/// A collection (`flickr.collections.getTree`): a folder of albums and of
+/// other collections.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Collection {
+    #[serde(default, deserialize_with = "loose::string")]
+    pub id: String,
+    #[serde(default, deserialize_with = "loose::string")]
+    pub title: String,
+    #[serde(default, deserialize_with = "loose::list")]
+    pub collection: Vec<Collection>,
+    #[serde(default, deserialize_with = "loose::list")]
+    pub set: Vec<CollectionSet>,
+}
+
+/// An album as a collection lists it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CollectionSet {
+    #[serde(deserialize_with = "loose::string")]
+    pub id: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawCollections {
+    #[serde(default, deserialize_with = "loose::list")]
+    pub collection: Vec<Collection>,
+}
+
+/// Each album's folder path from a collection tree (`Trips/2019`), the first
+/// path when an album sits in several collections.
+pub fn album_folders(tree: &[Collection]) -> std::collections::HashMap<String, String> {
+    fn walk(c: &Collection, prefix: &str, out: &mut std::collections::HashMap<String, String>) {
+        let title = c.title.trim();
+        let path = match (prefix.is_empty(), title.is_empty()) {
+            (_, true) => prefix.to_string(),
+            (true, false) => title.to_string(),
+            (false, false) => format!("{prefix}/{title}"),
+        };
+        for set in &c.set {
+            out.entry(set.id.clone()).or_insert_with(|| path.clone());
+        }
+        for child in &c.collection {
+            walk(child, &path, out);
+        }
+    }
+    let mut out = std::collections::HashMap::new();
+    for c in tree {
+        walk(c, "", &mut out);
+    }
+    out
+}

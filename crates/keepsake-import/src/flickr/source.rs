@@ -42,15 +42,32 @@ impl FlickrSource {
         query.max_upload_date = Some(started);
         let photos = client.all_photos(&query).await?;
         let sets = client.all_photosets(&user_id).await?;
+        // Albums inside collections are named by their full path (`Trips/2019/Paris`).
+        let folders = match client.collection_tree(&user_id).await {
+            Ok(tree) => super::model::album_folders(&tree),
+            Err(e @ FlickrError::RateLimited { .. }) => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the Flickr collections; albums keep their own names");
+                HashMap::new()
+            }
+        };
         let mut memberships: HashMap<String, Vec<SourceAlbum>> = HashMap::new();
         let mut wanted: Option<Vec<String>> = None;
         for set in &sets {
             let ids = client.all_photoset_photo_ids(&set.id, &user_id).await?;
             let album_ref = SourceAlbum {
                 key: set.id.clone(),
-                name: match super::text::decode_entities(set.title.trim()).trim() {
-                    "" => format!("Flickr album {}", set.id),
-                    title => title.to_string(),
+                name: {
+                    let title = match super::text::decode_entities(set.title.trim()).trim() {
+                        "" => format!("Flickr album {}", set.id),
+                        title => title.to_string(),
+                    };
+                    match folders.get(&set.id) {
+                        Some(folder) if !folder.is_empty() => {
+                            format!("{}/{title}", super::text::decode_entities(folder))
+                        }
+                        _ => title,
+                    }
                 },
                 description: Some(super::text::html_to_text(&set.description))
                     .filter(|d| !d.is_empty()),

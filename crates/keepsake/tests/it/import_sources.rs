@@ -8,7 +8,9 @@ use std::io::BufRead;
 use std::process::Stdio;
 
 use keepsake_library::imports::SourceDate;
-use keepsake_testkit::fake_flickr::{API_KEY, API_SECRET, FakeAccount, FakeFlickr, Fault, Route};
+use keepsake_testkit::fake_flickr::{
+    API_KEY, API_SECRET, FakeAccount, FakeCollection, FakeFlickr, Fault, Route,
+};
 use keepsake_testkit::{Client, TestServer};
 use serde_json::Value;
 
@@ -352,7 +354,20 @@ async fn a_flickr_account_signs_in_and_arrives_and_a_rate_limit_exits_42_then_re
     for engine in keepsake_testkit::engines() {
         let server = TestServer::start(engine).await;
         let admin = server.admin().await;
-        let fake = FakeFlickr::start(FakeAccount::like_recorded_fixtures()).await;
+        let mut account = FakeAccount::like_recorded_fixtures();
+        // The album sits in a collection inside a collection.
+        account.collections = vec![FakeCollection {
+            id: "12345678-72157600000000001".into(),
+            title: "Trips".into(),
+            collections: vec![FakeCollection {
+                id: "12345678-72157600000000002".into(),
+                title: "2019".into(),
+                collections: vec![],
+                set_ids: vec!["72157709000000001".into()],
+            }],
+            set_ids: vec![],
+        }];
+        let fake = FakeFlickr::start(account).await;
         let (rest, oauth) = (fake.rest_url(), fake.oauth_url());
         let env = [
             ("KEEPSAKE_FLICKR_API_KEY", API_KEY),
@@ -441,7 +456,11 @@ async fn a_flickr_account_signs_in_and_arrives_and_a_rate_limit_exits_42_then_re
             "an unknown date falls back to the upload"
         );
         let albums = albums_by_name(&admin).await;
-        assert_eq!(albums, vec![("Summer 2019".to_string(), 2)]);
+        assert_eq!(
+            albums,
+            vec![("Trips/2019/Summer 2019".to_string(), 2)],
+            "an album inside collections is named by its full path"
+        );
 
         // Again: nothing new.
         let out = keepsake(&server, &["import", "flickr", "me", "--user", &email], &env);
