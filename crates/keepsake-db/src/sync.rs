@@ -153,6 +153,33 @@ const AFTER_KEYSET: &str =
     "(t.k > $2 OR (t.k = $2 AND (t.album_id > $3 OR (t.album_id = $3 AND t.other_id > $4))))";
 
 impl Db {
+    /// One asset and its EXIF row (if extracted yet) as the sync stream
+    /// sends them, for a live update; `None` when the asset is gone.
+    pub async fn sync_asset_with_exif(
+        &self,
+        asset_id: &str,
+    ) -> Result<Option<(SyncAsset, Option<SyncExif>)>> {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ASSET_COLUMNS} FROM assets a WHERE a.id = $1"
+        )))
+        .bind(asset_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let exif = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EXIF_COLUMNS} FROM asset_exif e WHERE e.asset_id = $1"
+        )))
+        .bind(asset_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(Some((
+            asset_from_row(&row)?,
+            exif.as_ref().map(exif_from_row).transpose()?,
+        )))
+    }
+
     /// Opens a read snapshot for one sync stream.
     pub async fn sync_snapshot(&self) -> Result<SyncSnapshot> {
         let begin = match self.engine {
@@ -541,8 +568,12 @@ impl SyncSnapshot {
         limit: i64,
     ) -> Result<Vec<SyncExif>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {EXIF_COLUMNS} FROM asset_exif e JOIN assets a ON a.id = e.asset_id
-             WHERE a.owner_id = $1 AND e.change_id > $2 ORDER BY e.change_id LIMIT $3"
+            // EXISTS, not a join: the planner then walks `asset_exif_change` in
+            // order and stops at the page's end, instead of sorting every row
+            // of the owner's library for each page (200 sorts for 100k assets).
+            "SELECT {EXIF_COLUMNS} FROM asset_exif e
+             WHERE e.change_id > $2 AND EXISTS (SELECT 1 FROM assets a WHERE a.id = e.asset_id AND a.owner_id = $1)
+             ORDER BY e.change_id LIMIT $3"
         )))
         .bind(user_id)
         .bind(after)

@@ -148,6 +148,7 @@ impl Library {
             }
         }
         self.db().update_album(id, changes).await?;
+        self.emit_album_updated(id).await;
         self.get_album(caller, id).await
     }
 
@@ -196,6 +197,9 @@ impl Library {
                 *result = Err(BulkError::Duplicate);
             }
         }
+        if results.iter().any(|(_, r)| r.is_ok()) {
+            self.emit_album_updated(album_id).await;
+        }
         Ok(results)
     }
 
@@ -214,6 +218,9 @@ impl Library {
             ));
         }
         let removed = self.db().remove_album_assets(album_id, ids).await?;
+        if removed.iter().any(|ok| *ok) {
+            self.emit_album_updated(album_id).await;
+        }
         Ok(ids
             .iter()
             .zip(removed)

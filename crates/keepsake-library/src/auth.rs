@@ -427,6 +427,18 @@ impl Library {
         name: &str,
         permissions: &[String],
     ) -> Result<NewApiKey> {
+        let caller = self.local_caller(email).await?;
+        let permissions = if permissions.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            permissions.to_vec()
+        };
+        self.create_api_key(&caller, Some(name), &permissions).await
+    }
+
+    /// The account `email` acting on this machine (CLI commands): every
+    /// permission, as the person who runs commands on the server has.
+    pub async fn local_caller(&self, email: &str) -> Result<Caller> {
         let user = self
             .db()
             .user_by_email(email)
@@ -437,13 +449,7 @@ impl Library {
                     "no user with e-mail {email}; create one with `keepsake user create`"
                 ))
             })?;
-        let permissions = if permissions.is_empty() {
-            vec!["all".to_string()]
-        } else {
-            permissions.to_vec()
-        };
-        self.create_api_key(&Caller::local(user), Some(name), &permissions)
-            .await
+        Ok(Caller::local(user))
     }
 }
 

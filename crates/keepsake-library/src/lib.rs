@@ -20,6 +20,7 @@ mod auth;
 mod browse;
 mod download;
 mod error;
+mod events;
 pub mod imports;
 mod libraries;
 mod media;
@@ -43,6 +44,7 @@ pub use auth::{LoginOutcome, NewApiKey};
 pub use browse::{MapQuery, SearchQuery, SuggestionQuery, TimelineQuery};
 pub use download::{DEFAULT_ARCHIVE_SIZE, DownloadFile};
 pub use error::{ErrorKind, LibraryError, Result};
+pub use events::LibraryEvent;
 pub use keepsake_blobs::{FinishedBlob, TempBlob};
 pub use keepsake_db as db;
 pub use keepsake_db::tags::TagRecord;
@@ -75,6 +77,9 @@ pub struct LibraryConfig {
     pub transcode: keepsake_media::video::TranscodeOptions,
     /// Watch external libraries' import paths and scan what changes (inotify).
     pub watch_libraries: bool,
+    /// How often live-update connections are pinged, and how long a pong may take.
+    pub live_ping_interval: std::time::Duration,
+    pub live_ping_timeout: std::time::Duration,
 }
 
 impl LibraryConfig {
@@ -89,6 +94,8 @@ impl LibraryConfig {
             video_tools: Default::default(),
             transcode: Default::default(),
             watch_libraries: false,
+            live_ping_interval: std::time::Duration::from_secs(25),
+            live_ping_timeout: std::time::Duration::from_secs(20),
         }
     }
 
@@ -120,6 +127,8 @@ struct Inner {
     media_threads: media::MediaThreads,
     /// The external libraries' watcher, while workers run with watching on.
     watcher: std::sync::Mutex<Option<libraries::watch::WatchState>>,
+    /// Live-update events (see `events`).
+    events: tokio::sync::broadcast::Sender<LibraryEvent>,
     /// A shared lock on `<data dir>/keepsake.lock`, held while the library is
     /// open, so start-up clean-up never runs under another process's feet.
     _data_dir_lock: std::fs::File,
@@ -218,6 +227,7 @@ impl Library {
                 started_at: std::time::Instant::now(),
                 media_threads,
                 watcher: std::sync::Mutex::new(None),
+                events: tokio::sync::broadcast::channel(events::EVENT_CAPACITY).0,
                 _data_dir_lock: lock,
             }),
         };

@@ -398,6 +398,11 @@ impl Library {
             for f in &records {
                 self.blobs().delete(&f.path).await?;
             }
+        } else if matches!(asset.visibility.as_str(), "timeline" | "archive") {
+            self.emit(crate::LibraryEvent::AssetReady {
+                owner_id: asset.owner_id.clone(),
+                asset_id: asset.id.clone(),
+            });
         }
         Ok(())
     }

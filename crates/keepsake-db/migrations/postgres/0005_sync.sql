@@ -49,3 +49,6 @@ CREATE TRIGGER album_users_sync_reset AFTER DELETE ON album_users
 -- delete records of an album by its id.
 CREATE INDEX assets_owner_change ON assets (owner_id, change_id);
 CREATE INDEX change_delete_entity_id ON change_delete (entity, id1);
+
+-- The sync stream pages a user's EXIF rows by change id.
+CREATE INDEX asset_exif_change ON asset_exif (change_id);

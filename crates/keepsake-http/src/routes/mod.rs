@@ -9,6 +9,7 @@ mod libraries;
 mod queues;
 mod search;
 mod server;
+mod socket;
 mod sync;
 mod tags;
 mod upload;
@@ -150,6 +151,9 @@ pub fn router(state: AppState) -> Router {
                 .post(sync::ack)
                 .delete(sync::delete_acks),
         )
+        // live updates (socket.io)
+        .route("/socket.io/", get(socket::connect))
+        .route("/socket.io", get(socket::connect))
         // jobs
         .route("/queues", get(queues::list))
         .route("/queues/{name}", get(queues::get).put(queues::update))

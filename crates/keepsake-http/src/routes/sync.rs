@@ -403,7 +403,7 @@ pub struct AlbumV2 {
     pub order: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetExifV1 {
     pub asset_id: String,

@@ -12,25 +12,9 @@ pub use keepsake_core::import::{
     Granularity, ItemLocation, ItemMeta, Source, SourceAlbum, SourceDate, SourceError, SourceItem,
 };
 
-use crate::{Caller, Library, LibraryError, Result};
+use crate::{Caller, Library, Result};
 
 impl Library {
-    /// The account `email` acting on this machine (CLI commands): every
-    /// permission, as the person who runs commands on the server has.
-    pub async fn local_caller(&self, email: &str) -> Result<Caller> {
-        let user = self
-            .db()
-            .user_by_email(email)
-            .await?
-            .filter(|u| u.deleted_at.is_none())
-            .ok_or_else(|| {
-                LibraryError::NotFound(format!(
-                    "no user with e-mail {email}; create one with `keepsake user create`"
-                ))
-            })?;
-        Ok(Caller::local(user))
-    }
-
     /// Stores the caller's sign-in to an outside service (`flickr`).
     pub async fn set_service_credential(
         &self,

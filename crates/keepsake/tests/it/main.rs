@@ -9,10 +9,12 @@ mod immich_cli;
 mod import_sources;
 mod imports;
 mod libraries;
+mod live;
 mod media;
 mod mobile;
 mod safety;
 mod sync;
+mod sync_safety;
 mod web;
 
 /// Runs an async test body once per engine, each on a fresh server.

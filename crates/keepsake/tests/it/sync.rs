@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::on_each_engine;
 
 /// The 22 request types the 3.1.0 app sends (immich-mobile.md §3.2).
-const APP_TYPES: [&str; 22] = [
+pub(crate) const APP_TYPES: [&str; 22] = [
     "AuthUsersV1",
     "UsersV1",
     "AssetsV2",
@@ -90,25 +90,25 @@ fn required(kind: &str) -> &'static [(&'static str, &'static str)] {
 
 /// The phone's remote mirror, with the app's foreign keys enforced.
 #[derive(Default, Debug)]
-struct Phone {
-    auth_user: Option<Value>,
-    users: BTreeMap<String, Value>,
-    assets: BTreeMap<String, Value>,
-    exif: BTreeMap<String, Value>,
-    albums: BTreeMap<String, Value>,
-    album_users: BTreeMap<(String, String), String>,
-    album_assets: BTreeSet<(String, String)>,
-    resets: usize,
+pub(crate) struct Phone {
+    pub(crate) auth_user: Option<Value>,
+    pub(crate) users: BTreeMap<String, Value>,
+    pub(crate) assets: BTreeMap<String, Value>,
+    pub(crate) exif: BTreeMap<String, Value>,
+    pub(crate) albums: BTreeMap<String, Value>,
+    pub(crate) album_users: BTreeMap<(String, String), String>,
+    pub(crate) album_assets: BTreeSet<(String, String)>,
+    pub(crate) resets: usize,
 }
 
-fn s(v: &Value, k: &str) -> String {
+pub(crate) fn s(v: &Value, k: &str) -> String {
     v[k].as_str()
         .unwrap_or_else(|| panic!("{k} in {v}"))
         .to_string()
 }
 
 impl Phone {
-    fn apply(&mut self, lines: &[Value]) {
+    pub(crate) fn apply(&mut self, lines: &[Value]) {
         for line in lines {
             let kind = line["type"].as_str().expect("type");
             let data = &line["data"];
@@ -241,7 +241,7 @@ impl Phone {
     }
 
     /// Albums the app lists: those with an owner row whose user is known.
-    fn listed_albums(&self) -> Vec<String> {
+    pub(crate) fn listed_albums(&self) -> Vec<String> {
         self.albums
             .values()
             .filter(|a| {
@@ -255,7 +255,7 @@ impl Phone {
 }
 
 /// Posts a stream request and returns the lines, checking the framing.
-async fn stream(client: &Client, types: &[&str]) -> Vec<Value> {
+pub(crate) async fn stream(client: &Client, types: &[&str]) -> Vec<Value> {
     let r = client
         .post("/sync/stream", &json!({ "types": types }))
         .await;
@@ -272,7 +272,7 @@ async fn stream(client: &Client, types: &[&str]) -> Vec<Value> {
 }
 
 /// Acks as the app does: the last ack of each run of one type.
-async fn ack(client: &Client, lines: &[Value]) {
+pub(crate) async fn ack(client: &Client, lines: &[Value]) {
     let mut i = 0;
     while i < lines.len() {
         let mut j = i;
@@ -288,7 +288,7 @@ async fn ack(client: &Client, lines: &[Value]) {
 }
 
 /// One app sync: stream, apply, ack; after a reset, the second stream too.
-async fn sync(client: &Client, phone: &mut Phone) -> Vec<Value> {
+pub(crate) async fn sync(client: &Client, phone: &mut Phone) -> Vec<Value> {
     let lines = stream(client, &APP_TYPES).await;
     phone.apply(&lines);
     ack(client, &lines).await;
@@ -300,15 +300,15 @@ async fn sync(client: &Client, phone: &mut Phone) -> Vec<Value> {
     lines
 }
 
-fn types(lines: &[Value]) -> Vec<String> {
+pub(crate) fn types(lines: &[Value]) -> Vec<String> {
     lines.iter().map(|l| s(l, "type")).collect()
 }
 
-fn id(r: &keepsake_testkit::Reply) -> String {
+pub(crate) fn id(r: &keepsake_testkit::Reply) -> String {
     r.json()["id"].as_str().expect("id").to_string()
 }
 
-async fn session(server: &TestServer, email: &str, password: &str) -> Client {
+pub(crate) async fn session(server: &TestServer, email: &str, password: &str) -> Client {
     server.login(email, password).await
 }
 
