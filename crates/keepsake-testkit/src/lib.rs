@@ -9,6 +9,7 @@
 pub mod fake_flickr;
 pub mod fixtures;
 pub mod flickr_export;
+pub mod phone;
 pub mod takeout;
 
 use std::path::{Path, PathBuf};

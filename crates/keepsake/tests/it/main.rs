@@ -12,6 +12,7 @@ mod libraries;
 mod live;
 mod media;
 mod mobile;
+mod phone_db;
 mod safety;
 mod sync;
 mod sync_safety;

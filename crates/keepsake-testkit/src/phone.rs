@@ -1,0 +1,657 @@
+//! A phone simulator's database: the Immich app's own SQLite tables for the
+//! remote mirror, created at test time from the app's drift schema export
+//! (`drift_schema_v31.json`, read from the shared reference folder, never
+//! copied into this repository) with `PRAGMA foreign_keys = ON`. Each sync
+//! stream line is written the way the app writes it, so the app's real primary
+//! keys, unique indexes, foreign keys, `STRICT` types and `CHECK`s judge the
+//! stream; a rejected line is an error naming that line.
+//!
+//! Enum columns are stored as the app's `EnumIndexConverter` does (the index in
+//! the Dart enum); see [`enum_index`] for the orders assumed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+/// The mirror tables the sync stream fills, parents before children.
+pub const TABLES: [&str; 7] = [
+    "user_entity",
+    "auth_user_entity",
+    "remote_asset_entity",
+    "remote_exif_entity",
+    "remote_album_entity",
+    "remote_album_user_entity",
+    "remote_album_asset_entity",
+];
+
+/// Types the app knows but whose tables this simulator does not model; they
+/// are accepted and counted in [`PhoneDb::skipped`].
+const NOT_MODELLED: [&str; 24] = [
+    "PartnerV1",
+    "PartnerDeleteV1",
+    "StackV1",
+    "StackDeleteV1",
+    "PartnerStackV1",
+    "PartnerStackBackfillV1",
+    "PartnerStackDeleteV1",
+    "PersonV1",
+    "PersonDeleteV1",
+    "AssetFaceV2",
+    "AssetFaceDeleteV1",
+    "MemoryV1",
+    "MemoryDeleteV1",
+    "MemoryToAssetV1",
+    "MemoryToAssetDeleteV1",
+    "AssetMetadataV1",
+    "AssetMetadataDeleteV1",
+    "UserMetadataV1",
+    "UserMetadataDeleteV1",
+    "AssetEditV1",
+    "AssetEditDeleteV1",
+    "AssetOcrV1",
+    "AssetOcrDeleteV1",
+    "SyncAckV1",
+];
+
+/// Where the schema export is expected: `$KEEPSAKE_SHARED/reference/...`,
+/// by default `<repo>/../shared/reference/...`.
+pub fn schema_path() -> PathBuf {
+    let shared = std::env::var_os("KEEPSAKE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    shared.join("reference/immich-mobile/drift_schema_v31.json")
+}
+
+/// Whether the app's schema export is on this machine. The repository holds
+/// no copy of it, so on a machine without the shared reference folder the
+/// phone-database tests say so on stderr and do not run.
+pub fn schema_available() -> bool {
+    let path = schema_path();
+    if path.is_file() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED: the phone-database tests need the Immich app's schema export at {} \
+         (set KEEPSAKE_SHARED to the folder holding reference/)",
+        path.display()
+    );
+    false
+}
+
+/// The `CREATE TABLE` / `CREATE INDEX` statements for [`TABLES`], generated
+/// from the schema export's columns, primary keys, constraints and indexes.
+pub fn schema_sql() -> Vec<String> {
+    let path = schema_path();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the app's drift schema export is needed for the phone simulator; \
+             looked for it at {} ({e})",
+            path.display()
+        )
+    });
+    let schema: Value = serde_json::from_str(&text).expect("drift schema is JSON");
+    let entities = schema["entities"].as_array().expect("entities");
+    let mut ids = BTreeMap::new();
+    let mut statements = Vec::new();
+    for name in TABLES {
+        let entity = entities
+            .iter()
+            .find(|e| e["type"] == "table" && e["data"]["name"] == name)
+            .unwrap_or_else(|| panic!("table {name} not in {}", path.display()));
+        ids.insert(entity["id"].as_i64().expect("entity id"), name);
+        statements.push(create_table(&entity["data"]));
+    }
+    for entity in entities.iter().filter(|e| e["type"] == "index") {
+        let on = entity["data"]["on"].as_i64().expect("index target");
+        if ids.contains_key(&on) {
+            let sql = entity["data"]["sql"].as_str().expect("index sql");
+            statements.push(sql.trim().to_string());
+        }
+    }
+    statements
+}
+
+fn create_table(table: &Value) -> String {
+    let name = table["name"].as_str().expect("table name");
+    let mut parts = Vec::new();
+    for col in table["columns"].as_array().expect("columns") {
+        let cname = col["name"].as_str().expect("column name");
+        let ty = match col["moor_type"].as_str().expect("moor_type") {
+            "string" | "dateTime" => "TEXT", // store_date_time_values_as_text
+            "int" | "bool" | "bigInt" => "INTEGER",
+            "double" => "REAL",
+            "blob" => "BLOB",
+            other => panic!("unknown drift type {other} in {name}.{cname}"),
+        };
+        let mut def = format!("\"{cname}\" {ty}");
+        if let Some(custom) = col["customConstraints"].as_str() {
+            def.push(' ');
+            def.push_str(custom);
+        } else {
+            def.push_str(if col["nullable"] == true {
+                " NULL"
+            } else {
+                " NOT NULL"
+            });
+            if let Some(default) = col["default_dart"].as_str() {
+                let expr = default
+                    .strip_prefix("const CustomExpression('")
+                    .and_then(|d| d.strip_suffix("')"))
+                    .unwrap_or_else(|| panic!("default {default} of {name}.{cname}"))
+                    .replace("\\'", "'");
+                def.push_str(&format!(" DEFAULT ({expr})"));
+            }
+            let constraint = col["dialectAwareDefaultConstraints"]["sqlite"]
+                .as_str()
+                .or(col["defaultConstraints"].as_str());
+            if let Some(c) = constraint {
+                def.push(' ');
+                def.push_str(c);
+            }
+        }
+        parts.push(def);
+    }
+    if let Some(pk) = table["explicit_pk"].as_array() {
+        let cols: Vec<String> = pk
+            .iter()
+            .map(|c| format!("\"{}\"", c.as_str().expect("pk column")))
+            .collect();
+        parts.push(format!("PRIMARY KEY ({})", cols.join(", ")));
+    }
+    for c in table["constraints"].as_array().into_iter().flatten() {
+        parts.push(c.as_str().expect("table constraint").to_string());
+    }
+    let mut sql = format!("CREATE TABLE \"{name}\" ({})", parts.join(", "));
+    let mut options = Vec::new();
+    if table["without_rowid"] == true {
+        options.push("WITHOUT ROWID");
+    }
+    if table["strict"] == true {
+        options.push("STRICT");
+    }
+    if !options.is_empty() {
+        sql.push(' ');
+        sql.push_str(&options.join(", "));
+    }
+    sql
+}
+
+/// The Dart enum order behind each `EnumIndexConverter` column; the stored
+/// value is the position. `AlbumUserRole` puts `owner` after the two roles the
+/// older app knew (not verified against the app source here).
+pub fn enum_index(kind: &str, value: &str) -> Option<i64> {
+    let order: &[&str] = match kind {
+        "AssetType" => &["OTHER", "IMAGE", "VIDEO", "AUDIO"],
+        "AssetVisibility" => &["timeline", "hidden", "archive", "locked"],
+        "AlbumAssetOrder" => &["asc", "desc"],
+        "AlbumUserRole" => &["editor", "viewer", "owner"],
+        "AvatarColor" => &[
+            "primary", "pink", "red", "yellow", "blue", "green", "purple", "orange", "gray",
+            "amber",
+        ],
+        _ => return None,
+    };
+    order.iter().position(|v| *v == value).map(|i| i as i64)
+}
+
+/// A bound SQL value.
+#[derive(Clone, Debug)]
+enum Arg {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// The phone's database: a temp SQLite file holding the app's mirror tables.
+pub struct PhoneDb {
+    pool: SqlitePool,
+    /// Lines of types the app knows but this simulator has no table for.
+    pub skipped: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl PhoneDb {
+    pub async fn open() -> PhoneDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("immich.sqlite"))
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("open phone db");
+        let on: (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&pool)
+            .await
+            .expect("pragma");
+        assert_eq!(on.0, 1, "foreign keys are on, as in the app");
+        for sql in schema_sql() {
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .execute(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}: {sql}"));
+        }
+        PhoneDb {
+            pool,
+            skipped: Vec::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Applies every line in order, stopping at the first rejected one.
+    pub async fn apply_all(&mut self, lines: &[Value]) -> Result<(), String> {
+        for line in lines {
+            self.apply(line).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes one sync line as the app does; the error names the line.
+    pub async fn apply(&mut self, line: &Value) -> Result<(), String> {
+        self.apply_inner(line)
+            .await
+            .map_err(|e| format!("{e}\n  line: {line}"))
+    }
+
+    async fn apply_inner(&mut self, line: &Value) -> Result<(), String> {
+        let kind = line["type"].as_str().ok_or("no type")?;
+        let d = &line["data"];
+        match kind {
+            "AuthUserV1" => {
+                let cols = vec![
+                    ("id", Some(text(d, "id")?)),
+                    ("name", Some(text(d, "name")?)),
+                    ("email", Some(text(d, "email")?)),
+                    ("is_admin", Some(boolean(d, "isAdmin")?)),
+                    ("has_profile_image", Some(boolean(d, "hasProfileImage")?)),
+                    ("profile_changed_at", Some(date(d, "profileChangedAt")?)),
+                    ("avatar_color", Some(avatar(d)?)),
+                    (
+                        "quota_size_in_bytes",
+                        non_null(int_opt(d, "quotaSizeInBytes")?),
+                    ),
+                    ("quota_usage_in_bytes", Some(int(d, "quotaUsageInBytes")?)),
+                    ("pin_code", Some(text_opt(d, "pinCode")?)),
+                ];
+                self.upsert("auth_user_entity", &["id"], cols).await
+            }
+            "UserV1" => {
+                // The app patches hasProfileImage / profileChangedAt if missing.
+                let cols = vec![
+                    ("id", Some(text(d, "id")?)),
+                    ("name", Some(text(d, "name")?)),
+                    ("email", Some(text(d, "email")?)),
+                    (
+                        "has_profile_image",
+                        non_null(bool_opt(d, "hasProfileImage")?),
+                    ),
+                    (
+                        "profile_changed_at",
+                        non_null(date_opt(d, "profileChangedAt")?),
+                    ),
+                    ("avatar_color", Some(avatar(d)?)),
+                ];
+                self.upsert("user_entity", &["id"], cols).await
+            }
+            "UserDeleteV1" => {
+                self.delete("user_entity", &[("id", text(d, "userId")?)])
+                    .await
+            }
+            "AssetV2"
+            | "PartnerAssetV2"
+            | "PartnerAssetBackfillV2"
+            | "AlbumAssetCreateV2"
+            | "AlbumAssetUpdateV2"
+            | "AlbumAssetBackfillV2" => {
+                let cols = vec![
+                    ("id", Some(text(d, "id")?)),
+                    ("name", Some(text(d, "originalFileName")?)),
+                    ("type", Some(enumerated(d, "type", "AssetType")?)),
+                    ("created_at", non_null(date_opt(d, "fileCreatedAt")?)),
+                    ("updated_at", non_null(date_opt(d, "fileModifiedAt")?)),
+                    ("width", Some(int_opt(d, "width")?)),
+                    ("height", Some(int_opt(d, "height")?)),
+                    ("duration_ms", Some(int_opt(d, "duration")?)),
+                    ("checksum", Some(text(d, "checksum")?)),
+                    ("is_favorite", Some(boolean(d, "isFavorite")?)),
+                    ("owner_id", Some(text(d, "ownerId")?)),
+                    ("local_date_time", Some(date_opt(d, "localDateTime")?)),
+                    ("thumb_hash", Some(text_opt(d, "thumbhash")?)),
+                    ("deleted_at", Some(date_opt(d, "deletedAt")?)),
+                    ("uploaded_at", Some(date_opt(d, "createdAt")?)),
+                    (
+                        "live_photo_video_id",
+                        Some(text_opt(d, "livePhotoVideoId")?),
+                    ),
+                    (
+                        "visibility",
+                        Some(enumerated(d, "visibility", "AssetVisibility")?),
+                    ),
+                    ("stack_id", Some(text_opt(d, "stackId")?)),
+                    ("library_id", Some(text_opt(d, "libraryId")?)),
+                    ("is_edited", Some(boolean(d, "isEdited")?)),
+                ];
+                self.upsert("remote_asset_entity", &["id"], cols).await
+            }
+            "AssetDeleteV1" | "PartnerAssetDeleteV1" => {
+                self.delete("remote_asset_entity", &[("id", text(d, "assetId")?)])
+                    .await
+            }
+            "AssetExifV1"
+            | "PartnerAssetExifV1"
+            | "PartnerAssetExifBackfillV1"
+            | "AlbumAssetExifCreateV1"
+            | "AlbumAssetExifUpdateV1"
+            | "AlbumAssetExifBackfillV1" => {
+                let cols = vec![
+                    ("asset_id", Some(text(d, "assetId")?)),
+                    ("city", Some(text_opt(d, "city")?)),
+                    ("state", Some(text_opt(d, "state")?)),
+                    ("country", Some(text_opt(d, "country")?)),
+                    ("date_time_original", Some(date_opt(d, "dateTimeOriginal")?)),
+                    ("description", Some(text_opt(d, "description")?)),
+                    ("height", Some(int_opt(d, "exifImageHeight")?)),
+                    ("width", Some(int_opt(d, "exifImageWidth")?)),
+                    ("exposure_time", Some(text_opt(d, "exposureTime")?)),
+                    ("f_number", Some(real_opt(d, "fNumber")?)),
+                    ("file_size", Some(int_opt(d, "fileSizeInByte")?)),
+                    ("focal_length", Some(real_opt(d, "focalLength")?)),
+                    ("latitude", Some(real_opt(d, "latitude")?)),
+                    ("longitude", Some(real_opt(d, "longitude")?)),
+                    ("iso", Some(int_opt(d, "iso")?)),
+                    ("make", Some(text_opt(d, "make")?)),
+                    ("model", Some(text_opt(d, "model")?)),
+                    ("lens", Some(text_opt(d, "lensModel")?)),
+                    ("orientation", Some(text_opt(d, "orientation")?)),
+                    ("time_zone", Some(text_opt(d, "timeZone")?)),
+                    ("rating", Some(int_opt(d, "rating")?)),
+                    ("projection_type", Some(text_opt(d, "projectionType")?)),
+                ];
+                self.upsert("remote_exif_entity", &["asset_id"], cols).await
+            }
+            "AlbumV2" => {
+                let cols = vec![
+                    ("id", Some(text(d, "id")?)),
+                    ("name", Some(text(d, "name")?)),
+                    ("description", Some(text(d, "description")?)),
+                    ("created_at", Some(date(d, "createdAt")?)),
+                    ("updated_at", Some(date(d, "updatedAt")?)),
+                    ("thumbnail_asset_id", Some(text_opt(d, "thumbnailAssetId")?)),
+                    (
+                        "is_activity_enabled",
+                        Some(boolean(d, "isActivityEnabled")?),
+                    ),
+                    ("order", Some(enumerated(d, "order", "AlbumAssetOrder")?)),
+                ];
+                self.upsert("remote_album_entity", &["id"], cols).await
+            }
+            "AlbumDeleteV1" => {
+                self.delete("remote_album_entity", &[("id", text(d, "albumId")?)])
+                    .await
+            }
+            "AlbumUserV1" | "AlbumUserBackfillV1" => {
+                let cols = vec![
+                    ("album_id", Some(text(d, "albumId")?)),
+                    ("user_id", Some(text(d, "userId")?)),
+                    ("role", Some(enumerated(d, "role", "AlbumUserRole")?)),
+                ];
+                self.upsert("remote_album_user_entity", &["album_id", "user_id"], cols)
+                    .await
+            }
+            "AlbumUserDeleteV1" => {
+                let key = [
+                    ("album_id", text(d, "albumId")?),
+                    ("user_id", text(d, "userId")?),
+                ];
+                self.delete("remote_album_user_entity", &key).await
+            }
+            "AlbumToAssetV1" | "AlbumToAssetBackfillV1" => {
+                // ON CONFLICT DO NOTHING, which does not swallow FK errors.
+                let sql = "INSERT INTO \"remote_album_asset_entity\" (\"asset_id\", \"album_id\") \
+                           VALUES (?, ?) ON CONFLICT DO NOTHING";
+                self.exec(sql, vec![text(d, "assetId")?, text(d, "albumId")?])
+                    .await
+            }
+            "AlbumToAssetDeleteV1" => {
+                let key = [
+                    ("album_id", text(d, "albumId")?),
+                    ("asset_id", text(d, "assetId")?),
+                ];
+                self.delete("remote_album_asset_entity", &key).await
+            }
+            "SyncResetV1" => {
+                for table in TABLES.iter().rev() {
+                    self.exec(&format!("DELETE FROM \"{table}\""), vec![])
+                        .await?;
+                }
+                Ok(())
+            }
+            "SyncCompleteV1" => Ok(()),
+            k if NOT_MODELLED.contains(&k) => {
+                self.skipped.push(k.to_string());
+                Ok(())
+            }
+            other => Err(format!("the app does not know the type {other}")),
+        }
+    }
+
+    async fn upsert(
+        &self,
+        table: &str,
+        key: &[&str],
+        cols: Vec<(&str, Option<Arg>)>,
+    ) -> Result<(), String> {
+        // `None` means "not sent": the column keeps its default / old value.
+        let cols: Vec<(&str, Arg)> = cols
+            .into_iter()
+            .filter_map(|(c, v)| v.map(|v| (c, v)))
+            .collect();
+        let names: Vec<String> = cols.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+        let marks = vec!["?"; cols.len()].join(", ");
+        let keys: Vec<String> = key.iter().map(|c| format!("\"{c}\"")).collect();
+        let updates: Vec<String> = cols
+            .iter()
+            .filter(|(c, _)| !key.contains(c))
+            .map(|(c, _)| format!("\"{c}\" = excluded.\"{c}\""))
+            .collect();
+        let sql = format!(
+            "INSERT INTO \"{table}\" ({}) VALUES ({marks}) ON CONFLICT ({}) DO UPDATE SET {}",
+            names.join(", "),
+            keys.join(", "),
+            updates.join(", ")
+        );
+        self.exec(&sql, cols.into_iter().map(|(_, v)| v).collect())
+            .await
+    }
+
+    async fn delete(&self, table: &str, key: &[(&str, Arg)]) -> Result<(), String> {
+        let wheres: Vec<String> = key.iter().map(|(c, _)| format!("\"{c}\" = ?")).collect();
+        let sql = format!("DELETE FROM \"{table}\" WHERE {}", wheres.join(" AND "));
+        self.exec(&sql, key.iter().map(|(_, v)| v.clone()).collect())
+            .await
+    }
+
+    async fn exec(&self, sql: &str, args: Vec<Arg>) -> Result<(), String> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+        for a in args {
+            q = match a {
+                Arg::Null => q.bind(None::<String>),
+                Arg::Int(i) => q.bind(i),
+                Arg::Real(f) => q.bind(f),
+                Arg::Text(s) => q.bind(s),
+            };
+        }
+        q.execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("the phone's database rejected it: {e}\n  sql: {sql}"))
+    }
+
+    /// Every remote asset: id → `deleted_at`.
+    pub async fn assets(&self) -> BTreeMap<String, Option<String>> {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT id, deleted_at FROM remote_asset_entity")
+                .fetch_all(&self.pool)
+                .await
+                .expect("assets");
+        rows.into_iter().collect()
+    }
+
+    /// Every remote album: id → name.
+    pub async fn albums(&self) -> BTreeMap<String, String> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM remote_album_entity")
+                .fetch_all(&self.pool)
+                .await
+                .expect("albums");
+        rows.into_iter().collect()
+    }
+
+    /// Album members: (album, user) → role, decoded back to the API spelling.
+    pub async fn album_users(&self) -> BTreeMap<(String, String), String> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT album_id, user_id, role FROM remote_album_user_entity")
+                .fetch_all(&self.pool)
+                .await
+                .expect("album users");
+        rows.into_iter()
+            .map(|(a, u, r)| {
+                let role = ["editor", "viewer", "owner"]
+                    .iter()
+                    .find(|name| enum_index("AlbumUserRole", name) == Some(r))
+                    .expect("known role");
+                ((a, u), role.to_string())
+            })
+            .collect()
+    }
+
+    /// Album contents: (album, asset).
+    pub async fn album_assets(&self) -> BTreeSet<(String, String)> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT album_id, asset_id FROM remote_album_asset_entity")
+                .fetch_all(&self.pool)
+                .await
+                .expect("album assets");
+        rows.into_iter().collect()
+    }
+
+    /// Users in `user_entity` (the FK target for everything).
+    pub async fn users(&self) -> BTreeSet<String> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM user_entity")
+            .fetch_all(&self.pool)
+            .await
+            .expect("users");
+        rows.into_iter().map(|r| r.0).collect()
+    }
+}
+
+fn non_null(a: Arg) -> Option<Arg> {
+    match a {
+        Arg::Null => None,
+        a => Some(a),
+    }
+}
+
+fn text(d: &Value, k: &str) -> Result<Arg, String> {
+    match &d[k] {
+        Value::String(s) => Ok(Arg::Text(s.clone())),
+        v => Err(format!("{k} must be a string, got {v}")),
+    }
+}
+
+fn text_opt(d: &Value, k: &str) -> Result<Arg, String> {
+    match &d[k] {
+        Value::Null => Ok(Arg::Null),
+        _ => text(d, k),
+    }
+}
+
+fn int(d: &Value, k: &str) -> Result<Arg, String> {
+    d[k].as_i64()
+        .map(Arg::Int)
+        .ok_or_else(|| format!("{k} must be a JSON integer, got {}", d[k]))
+}
+
+fn int_opt(d: &Value, k: &str) -> Result<Arg, String> {
+    match &d[k] {
+        Value::Null => Ok(Arg::Null),
+        _ => int(d, k),
+    }
+}
+
+fn real_opt(d: &Value, k: &str) -> Result<Arg, String> {
+    match &d[k] {
+        Value::Null => Ok(Arg::Null),
+        v => v
+            .as_f64()
+            .map(Arg::Real)
+            .ok_or_else(|| format!("{k} must be a number, got {v}")),
+    }
+}
+
+fn boolean(d: &Value, k: &str) -> Result<Arg, String> {
+    d[k].as_bool()
+        .map(|b| Arg::Int(b as i64))
+        .ok_or_else(|| format!("{k} must be a boolean, got {}", d[k]))
+}
+
+fn bool_opt(d: &Value, k: &str) -> Result<Arg, String> {
+    match &d[k] {
+        Value::Null => Ok(Arg::Null),
+        _ => boolean(d, k),
+    }
+}
+
+/// An ISO-8601 date as the app's `DateTime.tryParse` accepts and drift stores
+/// it (text). Only the shape is checked: `YYYY-MM-DDTHH:MM:SS` then optional
+/// fraction and a `Z` or `±HH:MM` zone.
+fn date(d: &Value, k: &str) -> Result<Arg, String> {
+    let s = d[k]
+        .as_str()
+        .ok_or_else(|| format!("{k} must be an ISO date string, got {}", d[k]))?;
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let shape = digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && matches!(b.get(10), Some(b'T') | Some(b' '))
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16);
+    if !shape {
+        return Err(format!("{k} is not an ISO-8601 date: {s}"));
+    }
+    Ok(Arg::Text(s.to_string()))
+}
+
+fn date_opt(d: &Value, k: &str) -> Result<Arg, String> {
+    match &d[k] {
+        Value::Null => Ok(Arg::Null),
+        _ => date(d, k),
+    }
+}
+
+fn enumerated(d: &Value, k: &str, kind: &str) -> Result<Arg, String> {
+    let s = d[k]
+        .as_str()
+        .ok_or_else(|| format!("{k} must be a string, got {}", d[k]))?;
+    enum_index(kind, s)
+        .map(Arg::Int)
+        .ok_or_else(|| format!("{k} {s:?} is not a {kind} the app knows"))
+}
+
+/// `avatarColor` is optional in the stream; the app then stores `primary` (0).
+fn avatar(d: &Value) -> Result<Arg, String> {
+    match &d["avatarColor"] {
+        Value::Null => Ok(Arg::Int(0)),
+        _ => enumerated(d, "avatarColor", "AvatarColor"),
+    }
+}
