@@ -651,36 +651,91 @@ on_each_engine!(checkpoints_belong_to_one_login_session, |server| {
     assert_eq!(r.status, 400);
 });
 
+/// `n` image assets of `owner` written straight to the database (no files:
+/// the stream reads rows only), for tests that need a large library fast.
+pub(crate) async fn seed_assets(server: &TestServer, owner: &str, n: u32) {
+    let db = server.library.db();
+    for i in 0..n {
+        let mut checksum = i.to_be_bytes().to_vec();
+        checksum.resize(20, 7);
+        let asset = keepsake_library::db::NewAsset {
+            id: keepsake_library::db::new_id(),
+            owner_id: owner.to_string(),
+            asset_type: "IMAGE".into(),
+            original_path: format!("library/x/{i}.jpg"),
+            original_file_name: format!("{i}.jpg"),
+            sidecar_path: None,
+            checksum,
+            file_size: 100,
+            file_created_at: 1_600_000_000_000 + i as i64,
+            file_modified_at: 1_600_000_000_000,
+            local_date_time: 1_600_000_000_000,
+            is_favorite: false,
+            visibility: "timeline".into(),
+            duration_ms: None,
+            live_photo_video_id: None,
+            library_id: None,
+        };
+        db.insert_asset(&asset, &[]).await.unwrap();
+    }
+}
+
+on_each_engine!(
+    a_stream_cut_off_halfway_resumes_from_the_last_ack_with_nothing_missing_or_doubled,
+    |server| {
+        let admin = server.admin().await;
+        let key = server.user(&admin, "alice@example.com").await;
+        seed_assets(&server, &key.user_id, 1500).await;
+        let alice = session(&server, "alice@example.com", "user-password").await;
+
+        // The phone reads part of the answer, then the connection drops.
+        let mut response = alice
+            .request(reqwest::Method::POST, "/sync/stream")
+            .json(&json!({ "types": APP_TYPES }))
+            .send()
+            .await
+            .unwrap();
+        let mut text = String::new();
+        while text.matches('\n').count() < 700 {
+            let chunk = response.chunk().await.unwrap().expect("more of the stream");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        drop(response);
+        let complete = &text[..text.rfind('\n').unwrap()];
+        let first: Vec<Value> = complete
+            .split('\n')
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(
+            !types(&first).contains(&"SyncCompleteV1".to_string()),
+            "cut before the end"
+        );
+        let mut phone = Phone::default();
+        phone.apply(&first);
+        ack(&alice, &first).await;
+        let first_assets = first.iter().filter(|l| l["type"] == "AssetV2").count();
+        assert!(first_assets > 0 && first_assets < 1500, "{first_assets}");
+
+        // The next sync goes on from the last ack: nothing missing, nothing twice.
+        let second = sync(&alice, &mut phone).await;
+        let second_assets = second.iter().filter(|l| l["type"] == "AssetV2").count();
+        assert_eq!(phone.assets.len(), 1500);
+        assert_eq!(phone.exif.len(), 1500);
+        assert_eq!(
+            first_assets + second_assets,
+            1500,
+            "assets already acked are not sent again"
+        );
+        assert_eq!(phone.resets, 0);
+    }
+);
+
 on_each_engine!(
     a_large_stream_arrives_in_pieces_before_it_is_complete,
     |server| {
         let admin = server.admin().await;
         let key = server.user(&admin, "alice@example.com").await;
-        let owner = key.user_id.clone();
-        let db = server.library.db();
-        for i in 0..1500u32 {
-            let mut checksum = i.to_be_bytes().to_vec();
-            checksum.resize(20, 7);
-            let asset = keepsake_library::db::NewAsset {
-                id: keepsake_library::db::new_id(),
-                owner_id: owner.clone(),
-                asset_type: "IMAGE".into(),
-                original_path: format!("library/x/{i}.jpg"),
-                original_file_name: format!("{i}.jpg"),
-                sidecar_path: None,
-                checksum,
-                file_size: 100,
-                file_created_at: 1_600_000_000_000 + i as i64,
-                file_modified_at: 1_600_000_000_000,
-                local_date_time: 1_600_000_000_000,
-                is_favorite: false,
-                visibility: "timeline".into(),
-                duration_ms: None,
-                live_photo_video_id: None,
-                library_id: None,
-            };
-            db.insert_asset(&asset, &[]).await.unwrap();
-        }
+        seed_assets(&server, &key.user_id, 1500).await;
         let alice = session(&server, "alice@example.com", "user-password").await;
         let mut response = alice
             .request(reqwest::Method::POST, "/sync/stream")
