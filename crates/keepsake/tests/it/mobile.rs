@@ -1041,3 +1041,97 @@ on_each_engine!(
         assert_eq!(current["deviceOS"], "iOS");
     }
 );
+
+impl Phone {
+    /// One sync as the app runs it, into the app's own tables: the stream
+    /// (cookie only), every line applied to `db` (foreign keys on), then the
+    /// last ack of each run of one type.
+    async fn sync_into(&mut self, db: &mut keepsake_testkit::phone::PhoneDb) -> Vec<Value> {
+        let r = self
+            .post("/sync/stream", &json!({ "types": crate::sync::APP_TYPES }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let lines: Vec<Value> = r
+            .body
+            .split_terminator('\n')
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        db.apply_all(&lines)
+            .await
+            .expect("every line fits the app's schema");
+        let mut acks = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if lines
+                .get(i + 1)
+                .is_none_or(|next| next["type"] != line["type"])
+            {
+                acks.push(line["ack"].clone());
+            }
+        }
+        let r = self.post("/sync/ack", &json!({ "acks": acks })).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        lines
+    }
+}
+
+on_each_engine!(
+    the_simulated_phone_logs_in_backs_up_and_mirrors_the_library_in_the_apps_own_tables,
+    |server| {
+        if !keepsake_testkit::phone::schema_available() {
+            return;
+        }
+        let admin = server.admin().await;
+        let _ = server.user(&admin, "phone@example.com").await;
+        let mut phone = Phone::iphone(&server);
+        phone
+            .log_in(&server, "phone@example.com", "user-password")
+            .await;
+        assert_eq!(phone.get("/users/me").await.status, 200);
+        assert_eq!(phone.get("/users/me/preferences").await.status, 200);
+        let mut db = keepsake_testkit::phone::PhoneDb::open().await;
+
+        // First sync of an empty library, then a backup from the camera roll.
+        let first = phone.sync_into(&mut db).await;
+        assert_eq!(first.last().unwrap()["type"], "SyncCompleteV1");
+        let dir = server.scratch("roll");
+        let mut ids = Vec::new();
+        let base = fixtures::jpeg(&dir, 32, 24, 0);
+        for seed in 0..3 {
+            let jpeg = crate::imports::distinct(&base, seed);
+            let r = phone
+                .upload(dart_upload(&format!("IMG_000{seed}.JPG"), &jpeg, &[]))
+                .await;
+            ids.push(created_id(&r));
+        }
+        // The same photo again: the app's re-upload is a duplicate, not a second row.
+        let again = phone
+            .upload(dart_upload(
+                "IMG_0000.JPG",
+                &crate::imports::distinct(&base, 0),
+                &[],
+            ))
+            .await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        phone.sync_into(&mut db).await;
+        let mirrored = db.assets().await;
+        assert_eq!(
+            mirrored
+                .keys()
+                .cloned()
+                .collect::<std::collections::BTreeSet<_>>(),
+            ids.iter().cloned().collect(),
+            "the phone's remote assets are exactly the backed-up photos"
+        );
+        assert!(mirrored.values().all(Option::is_none), "none trashed");
+
+        // Trash one in the web app: the phone sees it trashed, and only it.
+        let r = phone
+            .request(reqwest::Method::DELETE, "/assets")
+            .json(&json!({ "ids": [ids[0]] }));
+        assert_eq!(phone.send(r).await.status, 204);
+        phone.sync_into(&mut db).await;
+        let mirrored = db.assets().await;
+        assert!(mirrored[&ids[0]].is_some(), "trashed on the phone too");
+        assert!(mirrored[&ids[1]].is_none() && mirrored[&ids[2]].is_none());
+    }
+);
