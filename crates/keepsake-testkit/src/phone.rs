@@ -1,5 +1,7 @@
-//! A phone simulator's database: the Immich app's own SQLite tables for the
-//! remote mirror, created at test time from the app's drift schema export
+//! The phone simulator: [`Phone`], a client that does what the Immich app
+//! does (its headers, a cookie jar that keeps what the server sets, discovery
+//! and login, uploads in the app's exact multipart encodings, sync and ack),
+//! and [`PhoneDb`], the app's own SQLite tables for the remote mirror, created at test time from the app's drift schema export
 //! (`drift_schema_v31.json`, read from the shared reference folder, never
 //! copied into this repository) with `PRAGMA foreign_keys = ON`. Each sync
 //! stream line is written the way the app writes it, so the app's real primary
@@ -12,7 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::{Client, Reply, TestServer};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 /// The mirror tables the sync stream fills, parents before children.
@@ -653,5 +657,256 @@ fn avatar(d: &Value) -> Result<Arg, String> {
     match &d["avatarColor"] {
         Value::Null => Ok(Arg::Int(0)),
         _ => enumerated(d, "avatarColor", "AvatarColor"),
+    }
+}
+
+// ---- the phone as a client: what the app sends, with its cookie jar ----
+
+/// A phone: the app's headers and a cookie jar that keeps whatever
+/// `Set-Cookie` the server sends (OkHttp's `PersistentCookieJar`, iOS's
+/// `HTTPCookieStorage`). It never sends a token of its own.
+pub struct Phone {
+    pub client: Client,
+    /// The cookies the server set, by name.
+    pub jar: Vec<(String, String)>,
+    pub user_agent: &'static str,
+    pub model: &'static str,
+    pub os: &'static str,
+}
+
+impl Phone {
+    pub fn iphone(server: &TestServer) -> Phone {
+        Phone {
+            client: server.anonymous(),
+            jar: Vec::new(),
+            user_agent: "immich-ios/3.1.0",
+            model: "iPhone15,2",
+            os: "iOS",
+        }
+    }
+
+    pub fn pixel(server: &TestServer) -> Phone {
+        Phone {
+            client: server.anonymous(),
+            jar: Vec::new(),
+            user_agent: "immich-android/3.1.0",
+            model: "Pixel 8",
+            os: "Android",
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self
+            .client
+            .request(method, path)
+            .header("user-agent", self.user_agent)
+            .header("deviceModel", self.model)
+            .header("deviceType", self.os);
+        if !self.jar.is_empty() {
+            let cookies: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            rb = rb.header("cookie", cookies.join("; "));
+        }
+        rb
+    }
+
+    pub async fn send(&mut self, rb: reqwest::RequestBuilder) -> Reply {
+        let reply = self.client.send(rb).await;
+        for c in set_cookies(&reply) {
+            let (pair, attrs) = c.split_once(';').unwrap_or((&c, ""));
+            let (name, value) = pair.split_once('=').expect("cookie pair");
+            self.jar.retain(|(k, _)| k != name);
+            if !attrs.contains("Max-Age=0") {
+                self.jar.push((name.to_string(), value.to_string()));
+            }
+        }
+        reply
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let rb = self.request(reqwest::Method::GET, path);
+        self.send(rb).await
+    }
+
+    pub async fn post(&mut self, path: &str, body: &Value) -> Reply {
+        let rb = self.request(reqwest::Method::POST, path).json(body);
+        self.send(rb).await
+    }
+
+    /// Discovery, the public server calls and the password login, as the
+    /// login form does them; returns the login answer.
+    pub async fn log_in(&mut self, server: &TestServer, email: &str, password: &str) -> Value {
+        let well_known = self
+            .send(
+                self.client
+                    .http
+                    .get(format!("{}/.well-known/immich", server.url)),
+            )
+            .await;
+        assert_eq!(well_known.status, 200);
+        assert_eq!(well_known.json(), json!({ "api": { "endpoint": "/api" } }));
+        assert_eq!(
+            self.get("/server/ping").await.json(),
+            json!({ "res": "pong" })
+        );
+        let login = self
+            .post(
+                "/auth/login",
+                &json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(login.status, 201, "{}", login.body);
+        login.json()
+    }
+
+    pub async fn upload(&mut self, body: Multipart) -> Reply {
+        let rb = self
+            .request(reqwest::Method::POST, "/assets")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={}", body.boundary),
+            )
+            .body(body.bytes);
+        self.send(rb).await
+    }
+}
+
+pub fn set_cookies(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+pub fn cookie<'a>(cookies: &'a [String], name: &str) -> &'a str {
+    cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"))
+}
+
+/// A multipart body written byte for byte.
+pub struct Multipart {
+    pub boundary: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+impl Multipart {
+    pub fn new(boundary: &'static str) -> Multipart {
+        Multipart {
+            boundary,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// One part: its header lines exactly as given, then the content.
+    pub fn part(mut self, headers: &[&str], content: &[u8]) -> Multipart {
+        self.bytes.extend_from_slice(b"--");
+        self.bytes.extend_from_slice(self.boundary.as_bytes());
+        self.bytes.extend_from_slice(b"\r\n");
+        for h in headers {
+            self.bytes.extend_from_slice(h.as_bytes());
+            self.bytes.extend_from_slice(b"\r\n");
+        }
+        self.bytes.extend_from_slice(b"\r\n");
+        self.bytes.extend_from_slice(content);
+        self.bytes.extend_from_slice(b"\r\n");
+        self
+    }
+
+    pub fn end(mut self) -> Multipart {
+        self.bytes.extend_from_slice(b"--");
+        self.bytes.extend_from_slice(self.boundary.as_bytes());
+        self.bytes.extend_from_slice(b"--\r\n");
+        self
+    }
+}
+
+pub const DART_BOUNDARY: &str =
+    "dart-http-boundary-Qh8x+vd2r_0.T1lq3f-Fz9Pk4Zl1sLNcVb.aG6uJmEwRo7yHx";
+pub const IOS_BOUNDARY: &str = "-----background_downloader-akjhfw281onqciyhnIk";
+
+/// A plain field as Dart's `MultipartRequest` writes it: only a
+/// content-disposition, plus a text content type for non-ASCII values.
+pub fn dart_field(m: Multipart, name: &str, value: &str) -> Multipart {
+    let disposition = format!("content-disposition: form-data; name=\"{name}\"");
+    if value.is_ascii() {
+        m.part(&[&disposition], value.as_bytes())
+    } else {
+        m.part(
+            &[
+                "content-type: text/plain; charset=utf-8",
+                "content-transfer-encoding: binary",
+                &disposition,
+            ],
+            value.as_bytes(),
+        )
+    }
+}
+
+/// The file part as Dart writes it: content type first, raw UTF-8 file name.
+pub fn dart_file(m: Multipart, file_name: &str, bytes: &[u8]) -> Multipart {
+    let name = file_name.replace('"', "%22");
+    m.part(
+        &[
+            "content-type: application/octet-stream",
+            &format!("content-disposition: form-data; name=\"assetData\"; filename=\"{name}\""),
+        ],
+        bytes,
+    )
+}
+
+/// The foreground upload (§2.2): every field first, then the file.
+pub fn dart_upload(file_name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Multipart {
+    let mut m = Multipart::new(DART_BOUNDARY);
+    for (k, v) in [
+        (
+            "deviceAssetId",
+            "9A1F6C2E-1B2C-4D5E-8F90-ABCDEF012345/L0/001",
+        ),
+        ("deviceId", "5e1c5f0f0c9b4c43a2f1c5a2b7d0e9f1"),
+        ("fileCreatedAt", "2024-05-01T10:11:12.123456Z"),
+        ("fileModifiedAt", "2024-05-02T08:00:00.000001Z"),
+        ("isFavorite", "false"),
+        ("duration", "0"),
+    ] {
+        if !extra.iter().any(|(name, _)| *name == k) {
+            m = dart_field(m, k, v);
+        }
+    }
+    for (k, v) in extra {
+        m = dart_field(m, k, v);
+    }
+    dart_file(m, file_name, bytes).end()
+}
+
+impl Phone {
+    /// One sync as the app runs it, into the app's own tables: the stream
+    /// (cookie only), every line applied to `db` (foreign keys on), then the
+    /// last ack of each run of one type.
+    pub async fn sync_into(&mut self, db: &mut PhoneDb, types: &[&str]) -> Vec<Value> {
+        let r = self.post("/sync/stream", &json!({ "types": types })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let lines: Vec<Value> = r
+            .body
+            .split_terminator('\n')
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        db.apply_all(&lines)
+            .await
+            .expect("every line fits the app's schema");
+        let mut acks = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if lines
+                .get(i + 1)
+                .is_none_or(|next| next["type"] != line["type"])
+            {
+                acks.push(line["ack"].clone());
+            }
+        }
+        let r = self.post("/sync/ack", &json!({ "acks": acks })).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        lines
     }
 }

@@ -5,230 +5,17 @@
 //! media fetched with the ranges and caches phones use.
 
 use keepsake_testkit::fixtures;
-use keepsake_testkit::{Client, Credential, Reply, TestServer, fake_jpeg};
+use keepsake_testkit::phone::{
+    DART_BOUNDARY, IOS_BOUNDARY, Multipart, Phone, cookie, dart_field, dart_file, dart_upload,
+    set_cookies,
+};
+use keepsake_testkit::{Credential, Reply, fake_jpeg};
 use serde_json::{Value, json};
 
 use crate::on_each_engine;
 
 const CACHE_CONTROL: &str =
     "private, max-age=86400, no-transform, stale-while-revalidate=2592000, stale-if-error=2592000";
-
-/// A phone: the app's headers and a cookie jar that keeps whatever
-/// `Set-Cookie` the server sends (OkHttp's `PersistentCookieJar`, iOS's
-/// `HTTPCookieStorage`). It never sends a token of its own.
-struct Phone {
-    client: Client,
-    jar: Vec<(String, String)>,
-    user_agent: &'static str,
-    model: &'static str,
-    os: &'static str,
-}
-
-impl Phone {
-    fn iphone(server: &TestServer) -> Phone {
-        Phone {
-            client: server.anonymous(),
-            jar: Vec::new(),
-            user_agent: "immich-ios/3.1.0",
-            model: "iPhone15,2",
-            os: "iOS",
-        }
-    }
-
-    fn pixel(server: &TestServer) -> Phone {
-        Phone {
-            client: server.anonymous(),
-            jar: Vec::new(),
-            user_agent: "immich-android/3.1.0",
-            model: "Pixel 8",
-            os: "Android",
-        }
-    }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut rb = self
-            .client
-            .request(method, path)
-            .header("user-agent", self.user_agent)
-            .header("deviceModel", self.model)
-            .header("deviceType", self.os);
-        if !self.jar.is_empty() {
-            let cookies: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            rb = rb.header("cookie", cookies.join("; "));
-        }
-        rb
-    }
-
-    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Reply {
-        let reply = self.client.send(rb).await;
-        for c in set_cookies(&reply) {
-            let (pair, attrs) = c.split_once(';').unwrap_or((&c, ""));
-            let (name, value) = pair.split_once('=').expect("cookie pair");
-            self.jar.retain(|(k, _)| k != name);
-            if !attrs.contains("Max-Age=0") {
-                self.jar.push((name.to_string(), value.to_string()));
-            }
-        }
-        reply
-    }
-
-    async fn get(&mut self, path: &str) -> Reply {
-        let rb = self.request(reqwest::Method::GET, path);
-        self.send(rb).await
-    }
-
-    async fn post(&mut self, path: &str, body: &Value) -> Reply {
-        let rb = self.request(reqwest::Method::POST, path).json(body);
-        self.send(rb).await
-    }
-
-    /// Discovery, the public server calls and the password login, as the
-    /// login form does them; returns the login answer.
-    async fn log_in(&mut self, server: &TestServer, email: &str, password: &str) -> Value {
-        let well_known = self
-            .send(
-                self.client
-                    .http
-                    .get(format!("{}/.well-known/immich", server.url)),
-            )
-            .await;
-        assert_eq!(well_known.status, 200);
-        assert_eq!(well_known.json(), json!({ "api": { "endpoint": "/api" } }));
-        assert_eq!(
-            self.get("/server/ping").await.json(),
-            json!({ "res": "pong" })
-        );
-        let login = self
-            .post(
-                "/auth/login",
-                &json!({ "email": email, "password": password }),
-            )
-            .await;
-        assert_eq!(login.status, 201, "{}", login.body);
-        login.json()
-    }
-
-    async fn upload(&mut self, body: Multipart) -> Reply {
-        let rb = self
-            .request(reqwest::Method::POST, "/assets")
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={}", body.boundary),
-            )
-            .body(body.bytes);
-        self.send(rb).await
-    }
-}
-
-fn set_cookies(reply: &Reply) -> Vec<String> {
-    reply
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect()
-}
-
-fn cookie<'a>(cookies: &'a [String], name: &str) -> &'a str {
-    cookies
-        .iter()
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"))
-}
-
-/// A multipart body written byte for byte.
-struct Multipart {
-    boundary: &'static str,
-    bytes: Vec<u8>,
-}
-
-impl Multipart {
-    fn new(boundary: &'static str) -> Multipart {
-        Multipart {
-            boundary,
-            bytes: Vec::new(),
-        }
-    }
-
-    /// One part: its header lines exactly as given, then the content.
-    fn part(mut self, headers: &[&str], content: &[u8]) -> Multipart {
-        self.bytes.extend_from_slice(b"--");
-        self.bytes.extend_from_slice(self.boundary.as_bytes());
-        self.bytes.extend_from_slice(b"\r\n");
-        for h in headers {
-            self.bytes.extend_from_slice(h.as_bytes());
-            self.bytes.extend_from_slice(b"\r\n");
-        }
-        self.bytes.extend_from_slice(b"\r\n");
-        self.bytes.extend_from_slice(content);
-        self.bytes.extend_from_slice(b"\r\n");
-        self
-    }
-
-    fn end(mut self) -> Multipart {
-        self.bytes.extend_from_slice(b"--");
-        self.bytes.extend_from_slice(self.boundary.as_bytes());
-        self.bytes.extend_from_slice(b"--\r\n");
-        self
-    }
-}
-
-const DART_BOUNDARY: &str = "dart-http-boundary-Qh8x+vd2r_0.T1lq3f-Fz9Pk4Zl1sLNcVb.aG6uJmEwRo7yHx";
-const IOS_BOUNDARY: &str = "-----background_downloader-akjhfw281onqciyhnIk";
-
-/// A plain field as Dart's `MultipartRequest` writes it: only a
-/// content-disposition, plus a text content type for non-ASCII values.
-fn dart_field(m: Multipart, name: &str, value: &str) -> Multipart {
-    let disposition = format!("content-disposition: form-data; name=\"{name}\"");
-    if value.is_ascii() {
-        m.part(&[&disposition], value.as_bytes())
-    } else {
-        m.part(
-            &[
-                "content-type: text/plain; charset=utf-8",
-                "content-transfer-encoding: binary",
-                &disposition,
-            ],
-            value.as_bytes(),
-        )
-    }
-}
-
-/// The file part as Dart writes it: content type first, raw UTF-8 file name.
-fn dart_file(m: Multipart, file_name: &str, bytes: &[u8]) -> Multipart {
-    let name = file_name.replace('"', "%22");
-    m.part(
-        &[
-            "content-type: application/octet-stream",
-            &format!("content-disposition: form-data; name=\"assetData\"; filename=\"{name}\""),
-        ],
-        bytes,
-    )
-}
-
-/// The foreground upload (§2.2): every field first, then the file.
-fn dart_upload(file_name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Multipart {
-    let mut m = Multipart::new(DART_BOUNDARY);
-    for (k, v) in [
-        (
-            "deviceAssetId",
-            "9A1F6C2E-1B2C-4D5E-8F90-ABCDEF012345/L0/001",
-        ),
-        ("deviceId", "5e1c5f0f0c9b4c43a2f1c5a2b7d0e9f1"),
-        ("fileCreatedAt", "2024-05-01T10:11:12.123456Z"),
-        ("fileModifiedAt", "2024-05-02T08:00:00.000001Z"),
-        ("isFavorite", "false"),
-        ("duration", "0"),
-    ] {
-        if !extra.iter().any(|(name, _)| *name == k) {
-            m = dart_field(m, k, v);
-        }
-    }
-    for (k, v) in extra {
-        m = dart_field(m, k, v);
-    }
-    dart_file(m, file_name, bytes).end()
-}
 
 async fn asset(phone: &mut Phone, id: &str) -> Value {
     let r = phone.get(&format!("/assets/{id}")).await;
@@ -1042,38 +829,6 @@ on_each_engine!(
     }
 );
 
-impl Phone {
-    /// One sync as the app runs it, into the app's own tables: the stream
-    /// (cookie only), every line applied to `db` (foreign keys on), then the
-    /// last ack of each run of one type.
-    async fn sync_into(&mut self, db: &mut keepsake_testkit::phone::PhoneDb) -> Vec<Value> {
-        let r = self
-            .post("/sync/stream", &json!({ "types": crate::sync::APP_TYPES }))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let lines: Vec<Value> = r
-            .body
-            .split_terminator('\n')
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect();
-        db.apply_all(&lines)
-            .await
-            .expect("every line fits the app's schema");
-        let mut acks = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            if lines
-                .get(i + 1)
-                .is_none_or(|next| next["type"] != line["type"])
-            {
-                acks.push(line["ack"].clone());
-            }
-        }
-        let r = self.post("/sync/ack", &json!({ "acks": acks })).await;
-        assert_eq!(r.status, 204, "{}", r.body);
-        lines
-    }
-}
-
 on_each_engine!(
     the_simulated_phone_logs_in_backs_up_and_mirrors_the_library_in_the_apps_own_tables,
     |server| {
@@ -1091,7 +846,7 @@ on_each_engine!(
         let mut db = keepsake_testkit::phone::PhoneDb::open().await;
 
         // First sync of an empty library, then a backup from the camera roll.
-        let first = phone.sync_into(&mut db).await;
+        let first = phone.sync_into(&mut db, &crate::sync::APP_TYPES).await;
         assert_eq!(first.last().unwrap()["type"], "SyncCompleteV1");
         let dir = server.scratch("roll");
         let mut ids = Vec::new();
@@ -1112,7 +867,7 @@ on_each_engine!(
             ))
             .await;
         assert_eq!(again.status, 200, "{}", again.body);
-        phone.sync_into(&mut db).await;
+        phone.sync_into(&mut db, &crate::sync::APP_TYPES).await;
         let mirrored = db.assets().await;
         assert_eq!(
             mirrored
@@ -1129,7 +884,7 @@ on_each_engine!(
             .request(reqwest::Method::DELETE, "/assets")
             .json(&json!({ "ids": [ids[0]] }));
         assert_eq!(phone.send(r).await.status, 204);
-        phone.sync_into(&mut db).await;
+        phone.sync_into(&mut db, &crate::sync::APP_TYPES).await;
         let mirrored = db.assets().await;
         assert!(mirrored[&ids[0]].is_some(), "trashed on the phone too");
         assert!(mirrored[&ids[1]].is_none() && mirrored[&ids[2]].is_none());
