@@ -660,6 +660,32 @@ fn avatar(d: &Value) -> Result<Arg, String> {
     }
 }
 
+/// The 22 request types the 3.1.0 app sends (immich-mobile.md §3.2).
+pub const APP_TYPES: [&str; 22] = [
+    "AuthUsersV1",
+    "UsersV1",
+    "AssetsV2",
+    "AssetExifsV1",
+    "AssetEditsV1",
+    "AssetMetadataV1",
+    "PartnersV1",
+    "PartnerAssetsV2",
+    "PartnerAssetExifsV1",
+    "AlbumsV2",
+    "AlbumUsersV1",
+    "AlbumAssetsV2",
+    "AlbumAssetExifsV1",
+    "AlbumToAssetsV1",
+    "MemoriesV1",
+    "MemoryToAssetsV1",
+    "StacksV1",
+    "PartnerStacksV1",
+    "UserMetadataV1",
+    "PeopleV1",
+    "AssetFacesV2",
+    "AssetOcrV1",
+];
+
 // ---- the phone as a client: what the app sends, with its cookie jar ----
 
 /// A phone: the app's headers and a cookie jar that keeps whatever

@@ -14,36 +14,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use keepsake_library::db::{NewAsset, new_id};
+use keepsake_testkit::phone::APP_TYPES;
 use keepsake_testkit::{Client, Engine, TestServer, fixtures};
 use serde_json::{Value, json};
 
 const EMAIL: &str = "bench@example.com";
-
-/// The request types the 3.1.0 app sends (immich-mobile.md §3.2).
-const APP_TYPES: [&str; 22] = [
-    "AuthUsersV1",
-    "UsersV1",
-    "AssetsV2",
-    "AssetExifsV1",
-    "AssetEditsV1",
-    "AssetMetadataV1",
-    "PartnersV1",
-    "PartnerAssetsV2",
-    "PartnerAssetExifsV1",
-    "AlbumsV2",
-    "AlbumUsersV1",
-    "AlbumAssetsV2",
-    "AlbumAssetExifsV1",
-    "AlbumToAssetsV1",
-    "MemoriesV1",
-    "MemoryToAssetsV1",
-    "StacksV1",
-    "PartnerStacksV1",
-    "UserMetadataV1",
-    "PeopleV1",
-    "AssetFacesV2",
-    "AssetOcrV1",
-];
 
 fn main() {
     let assets: usize = std::env::var("SYNC_BENCH_ASSETS")

@@ -12,30 +12,7 @@ use serde_json::{Value, json};
 use crate::on_each_engine;
 
 /// The 22 request types the 3.1.0 app sends (immich-mobile.md §3.2).
-pub(crate) const APP_TYPES: [&str; 22] = [
-    "AuthUsersV1",
-    "UsersV1",
-    "AssetsV2",
-    "AssetExifsV1",
-    "AssetEditsV1",
-    "AssetMetadataV1",
-    "PartnersV1",
-    "PartnerAssetsV2",
-    "PartnerAssetExifsV1",
-    "AlbumsV2",
-    "AlbumUsersV1",
-    "AlbumAssetsV2",
-    "AlbumAssetExifsV1",
-    "AlbumToAssetsV1",
-    "MemoriesV1",
-    "MemoryToAssetsV1",
-    "StacksV1",
-    "PartnerStacksV1",
-    "UserMetadataV1",
-    "PeopleV1",
-    "AssetFacesV2",
-    "AssetOcrV1",
-];
+pub(crate) const APP_TYPES: [&str; 22] = keepsake_testkit::phone::APP_TYPES;
 
 /// Required fields per entity type, with their JSON type (§3.6).
 fn required(kind: &str) -> &'static [(&'static str, &'static str)] {
