@@ -234,32 +234,39 @@ async fn run_with<S: Source>(
     label: String,
 ) -> Result<u8> {
     let options = ImportOptions { label, dry_run };
-    let reporter = Reporter::new(source.total());
-    let result = library
-        .run_import(caller, &mut source, &options, &|p| reporter.report(p))
-        .await;
-    reporter.finish();
-    let run = match result {
-        Ok(run) => run,
+    // Begun first, so a run that stops part-way is summarised by its own id
+    // (not whichever run of this user happens to be newest).
+    let started = match library.begin_import(caller, source.kind(), &options).await {
+        Ok(started) => started,
         Err(e) => {
-            let rate_limited = matches!(&e, LibraryError::RateLimited(_));
             eprintln!("error: {e}");
-            if let Some(run) = library
-                .import_runs(caller)
-                .await
-                .ok()
-                .and_then(|runs| runs.into_iter().next())
-            {
-                summarise(library, caller, &run).await;
-            }
-            if rate_limited {
-                return Ok(EXIT_RATE_LIMITED);
-            }
             return Ok(1);
         }
     };
-    summarise(library, caller, &run).await;
-    Ok(if run.failed > 0 { 1 } else { 0 })
+    let run_id = started.run.id.clone();
+    let reporter = Reporter::new(source.total());
+    let result = library
+        .continue_import(caller, started, &mut source, &options, &|p| {
+            reporter.report(p)
+        })
+        .await;
+    reporter.finish();
+    let code = match &result {
+        Ok(run) if run.failed > 0 => 1,
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if matches!(e, LibraryError::RateLimited(_)) {
+                EXIT_RATE_LIMITED
+            } else {
+                1
+            }
+        }
+    };
+    if let Ok(run) = library.import_run(caller, &run_id).await {
+        summarise(library, caller, &run).await;
+    }
+    Ok(code)
 }
 
 async fn summarise(library: &Library, caller: &Caller, run: &ImportRunRecord) {

@@ -36,7 +36,7 @@ impl FlickrSource {
         album: Option<&str>,
     ) -> Result<FlickrSource, FlickrError> {
         let user_id = client.resolve_user(user_or_url).await?;
-        let started = keepsake_db_now_secs();
+        let started = now_secs();
         let mut query = PhotosQuery::all_of(user_id.clone());
         // Uploads made while the run lists must not shift the pages.
         query.max_upload_date = Some(started);
@@ -121,7 +121,7 @@ impl FlickrSource {
     }
 }
 
-fn keepsake_db_now_secs() -> i64 {
+fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

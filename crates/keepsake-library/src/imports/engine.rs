@@ -88,22 +88,7 @@ pub struct StartedImport {
 }
 
 impl Library {
-    /// Imports everything `source` yields into the caller's library, resuming
-    /// an unfinished run of the same source. Returns the finished run; items
-    /// that failed are in its report ([`Library::import_run_items`]).
-    pub async fn run_import<S: Source>(
-        &self,
-        caller: &Caller,
-        source: &mut S,
-        options: &ImportOptions,
-        progress: &(dyn Fn(&ImportProgress) + Send + Sync),
-    ) -> Result<ImportRunRecord> {
-        let started = self.begin_import(caller, source.kind(), options).await?;
-        self.continue_import(caller, started, source, options, progress)
-            .await
-    }
-
-    /// Creates the run record (or reopens the unfinished run of the same
+    /// Starts an import: creates the run record (or reopens the unfinished run of the same
     /// source), so a caller can answer with it before the items are walked.
     pub async fn begin_import(
         &self,
@@ -238,7 +223,7 @@ impl Library {
         state: &mut RunState,
         progress: &(dyn Fn(&ImportProgress) + Send + Sync),
     ) -> Result<()> {
-        let mut albums = AlbumCache::default();
+        let mut memory = RunMemory::default();
         loop {
             let item = match source.next_item().await {
                 Ok(Some(item)) => item,
@@ -259,7 +244,7 @@ impl Library {
                     caller,
                     source,
                     options,
-                    &mut albums,
+                    &mut memory,
                     &state.run_id,
                     &item,
                     planned,
@@ -338,7 +323,7 @@ impl Library {
         caller: &Caller,
         source: &mut S,
         options: &ImportOptions,
-        albums: &mut AlbumCache,
+        memory: &mut RunMemory,
         run_id: &str,
         item: &SourceItem,
         planned: Option<String>,
@@ -362,7 +347,7 @@ impl Library {
             && let Some(asset) = self.db().asset_by_id(id).await?
         {
             let file = self.file_facts(&asset.original_path, item).await;
-            self.apply_source(caller, kind, albums, &asset.id, item, &file, options)
+            self.apply_source(caller, kind, memory, &asset.id, item, &file, options)
                 .await?;
             self.db()
                 .record_import_item(
@@ -387,7 +372,7 @@ impl Library {
                 return Ok(Outcome::Skipped("in Keepsake's trash".into()));
             }
             if !options.dry_run {
-                self.add_to_albums(caller, kind, albums, &known.asset_id, item)
+                self.add_to_albums(caller, kind, memory, &known.asset_id, item)
                     .await?;
             }
             return Ok(Outcome::Duplicate(
@@ -411,7 +396,7 @@ impl Library {
         }
         let blob = self.blobs().adopt_temp(dest).await?;
         let outcome = self
-            .place_blob(caller, kind, options, albums, run_id, item, &blob, planned)
+            .place_blob(caller, kind, options, memory, run_id, item, &blob, planned)
             .await;
         self.blobs().discard(blob).await;
         outcome
@@ -423,7 +408,7 @@ impl Library {
         caller: &Caller,
         kind: &str,
         options: &ImportOptions,
-        albums: &mut AlbumCache,
+        memory: &mut RunMemory,
         run_id: &str,
         item: &SourceItem,
         blob: &crate::FinishedBlob,
@@ -446,7 +431,7 @@ impl Library {
             }
             if !options.dry_run {
                 let file = self.file_facts_at(blob.path(), item).await;
-                self.apply_source(caller, kind, albums, &existing, item, &file, options)
+                self.apply_source(caller, kind, memory, &existing, item, &file, options)
                     .await?;
                 self.db()
                     .record_import_item(
@@ -463,7 +448,7 @@ impl Library {
             return Ok(Outcome::Duplicate(existing, "already in the library"));
         }
         if options.dry_run {
-            if !albums.dry_checksums.insert(blob.sha1) {
+            if !memory.dry_checksums.insert(blob.sha1) {
                 return Ok(Outcome::Duplicate(
                     String::new(),
                     "the same file as an earlier item",
@@ -506,7 +491,7 @@ impl Library {
             self.blobs().discard(s).await;
         }
         let stored = stored?;
-        self.apply_source(caller, kind, albums, &stored.id, item, &file, options)
+        self.apply_source(caller, kind, memory, &stored.id, item, &file, options)
             .await?;
         self.db()
             .record_import_item(
@@ -588,7 +573,7 @@ impl Library {
         &self,
         caller: &Caller,
         kind: &str,
-        albums: &mut AlbumCache,
+        memory: &mut RunMemory,
         asset_id: &str,
         item: &SourceItem,
         file: &FileFacts,
@@ -654,7 +639,7 @@ impl Library {
         if update.description.is_some() || update.location.is_some() || update.date.is_some() {
             self.queue_sidecar_writes(&[asset_id.to_string()]).await?;
         }
-        self.add_to_albums(caller, kind, albums, asset_id, item)
+        self.add_to_albums(caller, kind, memory, asset_id, item)
             .await
     }
 
@@ -664,13 +649,13 @@ impl Library {
         &self,
         caller: &Caller,
         kind: &str,
-        albums: &mut AlbumCache,
+        memory: &mut RunMemory,
         asset_id: &str,
         item: &SourceItem,
     ) -> Result<()> {
         let owner = caller.user_id();
         for album in &item.albums {
-            let id = match albums.ids.get(&album.key) {
+            let id = match memory.ids.get(&album.key) {
                 Some(id) => id.clone(),
                 None => {
                     let id = match self.db().import_album(owner, kind, &album.key).await? {
@@ -694,7 +679,7 @@ impl Library {
                             Some(id)
                         }
                     };
-                    albums.ids.insert(album.key.clone(), id.clone());
+                    memory.ids.insert(album.key.clone(), id.clone());
                     id
                 }
             };
@@ -780,8 +765,10 @@ struct RunState {
     last_checkpoint: Instant,
 }
 
+/// What one run remembers while it walks: albums made so far, and for a dry
+/// run the checksums it would have stored.
 #[derive(Default)]
-struct AlbumCache {
+struct RunMemory {
     /// Source album key → album id (`None`: the person deleted it).
     ids: HashMap<String, Option<String>>,
     /// A dry run stores nothing, so it remembers what it would have stored
