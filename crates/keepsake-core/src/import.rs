@@ -129,6 +129,9 @@ pub enum SourceDate {
     /// A wall-clock time with no zone (ms since the epoch as if it were UTC),
     /// e.g. Flickr's `date_taken`, with how precise the source says it is.
     Local(i64, Granularity),
+    /// An instant (ms since the epoch, UTC) with the zone offset it was taken
+    /// in (seconds east of UTC), e.g. iCloud's `assetDate` + `timeZoneOffset`.
+    Zoned(i64, i32),
 }
 
 /// How precise a source's date is (Flickr's `datetakengranularity`).

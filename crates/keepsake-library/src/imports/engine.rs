@@ -805,6 +805,9 @@ fn stated_date(d: SourceDate) -> dates::StatedDate {
     match d {
         SourceDate::Instant(t) => dates::StatedDate::Instant(Timestamp(t)),
         SourceDate::Local(t, _) => dates::StatedDate::Local(Timestamp(t)),
+        SourceDate::Zoned(t, offset_seconds) => {
+            dates::StatedDate::Zoned(Timestamp(t), offset_seconds / 60)
+        }
     }
 }
 

@@ -126,6 +126,9 @@ pub enum StatedDate {
     Instant(Timestamp),
     /// A wall-clock time of unknown zone, written as if UTC (Flickr's `date_taken`).
     Local(Timestamp),
+    /// An instant with the offset (minutes east of UTC) it was taken in
+    /// (iCloud's `assetDate` + `timeZoneOffset`).
+    Zoned(Timestamp, i32),
 }
 
 /// How far apart two clocks may be and still be "the same time" (sub-second
@@ -168,6 +171,23 @@ pub fn reconcile(stated: StatedDate, file: &ResolvedDate, gps: Option<Gps>) -> R
                 r.time_zone = Some(fixed_zone_name(0));
             }
             r
+        }
+        StatedDate::Zoned(t, o) => {
+            // The file may name the zone (Europe/Paris rather than UTC+1): keep
+            // its name when it shows the same instant at the same offset.
+            if file_states_date
+                && file.time_zone.is_some()
+                && (file.instant.0 - t.0).abs() < SAME_TIME_MS
+                && (file.local.0 - file.instant.0) == i64::from(o) * 60_000
+            {
+                return file.clone();
+            }
+            ResolvedDate {
+                instant: t,
+                local: Timestamp(t.0 + i64::from(o) * 60_000),
+                time_zone: Some(fixed_zone_name(o)),
+                source: DateSource::Import,
+            }
         }
         StatedDate::Local(w) => {
             if file_states_date && (file.local.0 - w.0).abs() < SAME_TIME_MS {

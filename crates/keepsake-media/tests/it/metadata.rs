@@ -1883,3 +1883,36 @@ proptest! {
         prop_assert_eq!(xmp::parse(&out).expect("written XMP parses"), rich_sidecar());
     }
 }
+
+#[test]
+fn a_zoned_source_date_keeps_its_offset_when_the_file_says_nothing() {
+    let file = dates::ResolvedDate {
+        instant: Timestamp(0),
+        local: Timestamp(0),
+        time_zone: None,
+        source: DateSource::FileTime,
+    };
+    let t = iso("2023-05-01T10:00:00Z");
+    let r = dates::reconcile(dates::StatedDate::Zoned(t, 7 * 60), &file, None);
+    assert_eq!(r.instant, t);
+    assert_eq!(r.local, iso("2023-05-01T17:00:00Z"));
+    assert_eq!(r.time_zone.as_deref(), Some("UTC+7"));
+    assert_eq!(r.source, DateSource::Import);
+}
+
+#[test]
+fn a_zoned_source_date_keeps_the_files_zone_name_when_both_agree() {
+    let t = iso("2023-05-01T10:00:00Z");
+    let file = dates::ResolvedDate {
+        instant: t,
+        local: iso("2023-05-01T12:00:00Z"),
+        time_zone: Some("Europe/Paris".into()),
+        source: DateSource::Embedded,
+    };
+    let r = dates::reconcile(dates::StatedDate::Zoned(t, 120), &file, None);
+    assert_eq!(r.time_zone.as_deref(), Some("Europe/Paris"));
+    // A corrected date at the source still wins over the file.
+    let moved = iso("2022-01-01T10:00:00Z");
+    let r = dates::reconcile(dates::StatedDate::Zoned(moved, 60), &file, None);
+    assert_eq!((r.instant, r.time_zone.as_deref()), (moved, Some("UTC+1")));
+}
