@@ -32,6 +32,16 @@ pub struct ImportRunRecord {
     pub finished_at: Option<i64>,
 }
 
+/// The album a source album became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedAlbum {
+    pub album_id: String,
+    /// `false` once the person deleted the album: it is not made again.
+    pub present: bool,
+    /// Archived: later imports leave its members alone.
+    pub frozen: bool,
+}
+
 /// What a run did with one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunItemRecord {
@@ -397,6 +407,26 @@ impl Db {
             .map(|i| i.asset_id))
     }
 
+    /// Every item of a source kind the owner has here, as (key, asset id), for
+    /// assets that exist and are not in the trash.
+    pub async fn imported_items(
+        &self,
+        owner_id: &str,
+        source_kind: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT i.source_key, i.asset_id FROM import_items i JOIN assets a ON a.id = i.asset_id \
+             WHERE i.owner_id = $1 AND i.source_kind = $2 AND a.deleted_at IS NULL ORDER BY i.source_key",
+        )
+        .bind(owner_id)
+        .bind(source_kind)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("source_key")?, r.try_get("asset_id")?)))
+            .collect()
+    }
+
     /// Where an asset was imported from: `(source kind, item key, facts as a JSON object)`.
     pub async fn import_sources_of(&self, asset_id: &str) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
@@ -416,15 +446,15 @@ impl Db {
             .collect()
     }
 
-    /// The album a source album became: `Some((id, exists))`.
+    /// The album a source album became, if it was imported.
     pub async fn import_album(
         &self,
         owner_id: &str,
         source_kind: &str,
         key: &str,
-    ) -> Result<Option<(String, bool)>> {
+    ) -> Result<Option<ImportedAlbum>> {
         let row = sqlx::query(
-            "SELECT i.album_id, a.id AS present FROM import_albums i LEFT JOIN albums a ON a.id = i.album_id \
+            "SELECT i.album_id, i.frozen_at, a.id AS present FROM import_albums i LEFT JOIN albums a ON a.id = i.album_id \
              WHERE i.owner_id = $1 AND i.source_kind = $2 AND i.source_key = $3",
         )
         .bind(owner_id)
@@ -434,7 +464,11 @@ impl Db {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let present: Option<String> = row.try_get("present")?;
-        Ok(Some((row.try_get("album_id")?, present.is_some())))
+        Ok(Some(ImportedAlbum {
+            album_id: row.try_get("album_id")?,
+            present: present.is_some(),
+            frozen: get_opt_i64(&row, "frozen_at")?.is_some(),
+        }))
     }
 
     pub async fn record_import_album(

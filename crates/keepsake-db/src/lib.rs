@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod libraries;
 pub mod media;
 pub mod records;
+pub mod remote;
 pub mod sync;
 pub mod tags;
 #[doc(hidden)]
@@ -125,6 +126,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "sync",
         sqlite: include_str!("../migrations/sqlite/0005_sync.sql"),
         postgres: include_str!("../migrations/postgres/0005_sync.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "remote_accounts",
+        sqlite: include_str!("../migrations/sqlite/0006_remote_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0006_remote_accounts.sql"),
     },
 ];
 

@@ -24,6 +24,8 @@ mod events;
 pub mod imports;
 mod libraries;
 mod media;
+pub mod remote;
+mod secrets;
 mod server;
 pub mod sync;
 mod tags;
@@ -129,6 +131,8 @@ struct Inner {
     watcher: std::sync::Mutex<Option<libraries::watch::WatchState>>,
     /// Live-update events (see `events`).
     events: tokio::sync::broadcast::Sender<LibraryEvent>,
+    /// Seals what outside services gave a person (see `secrets`).
+    secret: secrets::SecretKey,
     /// A shared lock on `<data dir>/keepsake.lock`, held while the library is
     /// open, so start-up clean-up never runs under another process's feet.
     _data_dir_lock: std::fs::File,
@@ -215,6 +219,7 @@ impl Library {
         // process (the server, or a CLI import next to it) may be mid-upload,
         // and its temp and pending files are not leftovers.
         let alone = lock.try_lock().is_ok();
+        let secret = secrets::SecretKey::load_or_create(&secrets::key_path(&config.data_dir))?;
         let db = Db::connect(&config.database_target()).await?;
         let blobs = BlobStore::open_local(&config.data_dir).await?;
         let media_threads = media::MediaThreads::start(config.worker_concurrency);
@@ -228,6 +233,7 @@ impl Library {
                 media_threads,
                 watcher: std::sync::Mutex::new(None),
                 events: tokio::sync::broadcast::channel(events::EVENT_CAPACITY).0,
+                secret,
                 _data_dir_lock: lock,
             }),
         };

@@ -83,8 +83,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "keepsake-http",
+        "keepsake-icloud",
         &["keepsake-core", "keepsake-library", "keepsake-import"],
+    ),
+    (
+        "keepsake-http",
+        &[
+            "keepsake-core",
+            "keepsake-library",
+            "keepsake-import",
+            "keepsake-icloud",
+        ],
     ),
     ("keepsake-testkit", &["keepsake-library", "keepsake-http"]),
     (
@@ -94,6 +103,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "keepsake-library",
             "keepsake-http",
             "keepsake-import",
+            "keepsake-icloud",
         ],
     ),
 ];

@@ -644,7 +644,8 @@ impl Library {
     }
 
     /// Puts the asset in the albums the item is in at the source, making each
-    /// album on first use (and never again once the person deleted it).
+    /// album on first use (and never again once the person deleted it); an
+    /// archived album keeps its snapshot.
     async fn add_to_albums(
         &self,
         caller: &Caller,
@@ -659,8 +660,8 @@ impl Library {
                 Some(id) => id.clone(),
                 None => {
                     let id = match self.db().import_album(owner, kind, &album.key).await? {
-                        Some((id, true)) => Some(id),
-                        Some((_, false)) => None,
+                        Some(a) if a.present && !a.frozen => Some(a.album_id),
+                        Some(_) => None,
                         None => {
                             let id = self
                                 .db()

@@ -1,0 +1,35 @@
+-- Services a person connects once and Keepsake then syncs on its own (iCloud
+-- Photos): the account, the person's choices, the schedule, and the state a
+-- run is in, including a sign-in that waits for a code the person hands in
+-- through the API or the web app while a scheduled run waits (another process
+-- may be the one waiting: the code travels through this row).
+-- Twin of ../postgres/0006_remote_accounts.sql.
+CREATE TABLE remote_accounts (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    service TEXT NOT NULL,
+    account TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    schedule TEXT,
+    next_run_at INTEGER,
+    -- ready | running | blocked (waiting for a code)
+    state TEXT NOT NULL,
+    state_message TEXT,
+    -- When the state was last confirmed: a run refreshes it while it works,
+    -- so a 'running' row nobody refreshes any more is a crashed run's.
+    state_at INTEGER NOT NULL,
+    mfa_phones TEXT,
+    mfa_code TEXT,
+    mfa_resend TEXT,
+    mfa_deadline INTEGER,
+    last_run_id TEXT,
+    last_error TEXT,
+    last_finished_at INTEGER,
+    trust_expires_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, service)
+);
+
+-- An archived source album: a snapshot kept as it is; later syncs neither add
+-- to it nor take from it.
+ALTER TABLE import_albums ADD COLUMN frozen_at INTEGER;
