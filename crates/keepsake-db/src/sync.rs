@@ -346,7 +346,9 @@ impl SyncSnapshot {
             .transpose()
     }
 
-    /// Users changed after `after`, oldest change first.
+    /// Users changed after `after`, oldest change first; with `only`, that
+    /// one user as the signed-in user, whose position also counts changes to
+    /// their assets (see the query).
     pub async fn users(
         &mut self,
         only: Option<&str>,
@@ -355,8 +357,19 @@ impl SyncSnapshot {
     ) -> Result<Vec<SyncUser>> {
         let rows = match only {
             Some(id) => {
+                // The signed-in user's row carries `quotaUsageInBytes`, summed
+                // from their assets: its position is also moved by every change
+                // to an asset of theirs (upload, edit, delete record), or a
+                // phone that synced before an upload would keep the old usage
+                // while a new phone shows the new one.
+                let k = newest(
+                    "u.change_id",
+                    "COALESCE((SELECT MAX(x.change_id) FROM assets x WHERE x.owner_id = u.id), 0)",
+                    "COALESCE((SELECT MAX(d.change_id) FROM change_delete d WHERE d.entity = 'asset' AND d.user_id = u.id), 0)",
+                );
+                let columns = USER_COLUMNS.replace("u.change_id", &format!("{k} AS change_id"));
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE u.change_id > $1 AND u.id = $3 ORDER BY u.change_id LIMIT $2"
+                    "SELECT * FROM (SELECT {columns} FROM users u WHERE u.id = $3) s WHERE s.change_id > $1 ORDER BY s.change_id LIMIT $2"
                 )))
                 .bind(after)
                 .bind(limit)

@@ -13,6 +13,7 @@ use keepsake_db::users::{NewUser, UserChanges};
 use keepsake_db::{ApiKeyRecord, SessionRecord, UserRecord};
 use sha2::{Digest, Sha256};
 
+use crate::events::EndedSessions;
 use crate::{Caller, Credential, Library, LibraryError, Result};
 
 /// A new login: the token to hand to the client, its session and user.
@@ -179,6 +180,7 @@ impl Library {
             self.db()
                 .delete_session(caller.user_id(), session_id)
                 .await?;
+            self.emit_sessions_ended(caller.user_id(), EndedSessions::One(session_id.clone()));
         }
         Ok(())
     }
@@ -278,6 +280,10 @@ impl Library {
             self.db()
                 .delete_other_sessions(caller.user_id(), keep)
                 .await?;
+            self.emit_sessions_ended(
+                caller.user_id(),
+                EndedSessions::AllBut(keep.map(str::to_string)),
+            );
         }
         Ok(user)
     }
@@ -401,6 +407,7 @@ impl Library {
     pub async fn delete_session(&self, caller: &Caller, id: &str) -> Result<()> {
         caller.require(Permission::SESSION_DELETE)?;
         if self.db().delete_session(caller.user_id(), id).await? {
+            self.emit_sessions_ended(caller.user_id(), EndedSessions::One(id.to_string()));
             Ok(())
         } else {
             Err(LibraryError::NotFound("Session not found".into()))
@@ -417,6 +424,10 @@ impl Library {
         self.db()
             .delete_other_sessions(caller.user_id(), keep)
             .await?;
+        self.emit_sessions_ended(
+            caller.user_id(),
+            EndedSessions::AllBut(keep.map(str::to_string)),
+        );
         Ok(())
     }
 

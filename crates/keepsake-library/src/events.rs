@@ -9,7 +9,7 @@
 
 use keepsake_db::sync::{SyncAsset, SyncExif};
 
-use crate::{Caller, Library, Result};
+use crate::{Caller, Credential, Library, Result};
 
 /// Events buffered per listener before the slowest one starts losing them.
 pub(crate) const EVENT_CAPACITY: usize = 1024;
@@ -24,6 +24,45 @@ pub enum LibraryEvent {
         album_id: String,
         user_ids: Vec<String>,
     },
+    /// Login sessions of `user_id` ended (logout, revocation, a password
+    /// change that signs out elsewhere): their live-update connections
+    /// close, as their cookie no longer opens anything else either.
+    SessionsEnded {
+        user_id: String,
+        ended: EndedSessions,
+    },
+}
+
+impl LibraryEvent {
+    /// Whether this event ends the login session `caller` is signed in with
+    /// (never one signed in with an API key, which stays valid).
+    pub fn ends_session_of(&self, caller: &Caller) -> bool {
+        match (self, &caller.credential) {
+            (
+                LibraryEvent::SessionsEnded { user_id, ended },
+                Credential::Session { session_id },
+            ) => *user_id == caller.user_id() && ended.includes(session_id),
+            _ => false,
+        }
+    }
+}
+
+/// Which of a user's sessions a [`LibraryEvent::SessionsEnded`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndedSessions {
+    One(String),
+    /// Every session but this one (`None`: every session).
+    AllBut(Option<String>),
+}
+
+impl EndedSessions {
+    /// Whether `session_id` is among the ended ones.
+    pub fn includes(&self, session_id: &str) -> bool {
+        match self {
+            EndedSessions::One(id) => id == session_id,
+            EndedSessions::AllBut(kept) => kept.as_deref() != Some(session_id),
+        }
+    }
 }
 
 impl Library {
@@ -35,6 +74,14 @@ impl Library {
     /// Sends an event to whoever listens now (nobody listening is fine).
     pub(crate) fn emit(&self, event: LibraryEvent) {
         let _ = self.inner.events.send(event);
+    }
+
+    /// Tells live-update connections that sessions of `user_id` ended.
+    pub(crate) fn emit_sessions_ended(&self, user_id: &str, ended: EndedSessions) {
+        self.emit(LibraryEvent::SessionsEnded {
+            user_id: user_id.to_string(),
+            ended,
+        });
     }
 
     /// Tells an album's members that it changed.

@@ -19,6 +19,11 @@ use keepsake_db::sync::{
 
 use crate::{Caller, Credential, Library, LibraryError, Result};
 
+/// The checkpoint (not a cursor the phone acks) holding the change id as of
+/// which a session's mirror began: the snapshot of its first stream after a
+/// fresh login or a reset. It goes with every other checkpoint on a reset.
+const BASE_KEY: &str = "base";
+
 /// Rows read per page: bytes flow at once and a page stays small in memory.
 pub const SYNC_PAGE_SIZE: i64 = 500;
 
@@ -230,12 +235,35 @@ impl Library {
             .session_pending_reset(session)
             .await?
             .ok_or_else(|| LibraryError::Unauthorized("Invalid user token".into()))?;
-        let complete = checkpoints
-            .iter()
-            .find(|c| c.sync_type == SyncCursor::Complete.key())
-            .and_then(|c| c.ack.parse::<i64>().ok())
-            .unwrap_or(0);
-        let stale = !checkpoints.is_empty() && complete < snapshot.prune_mark().await?;
+        let stored = |key: &str| {
+            checkpoints
+                .iter()
+                .find(|c| c.sync_type == key)
+                .and_then(|c| c.ack.parse::<i64>().ok())
+        };
+        let started = checkpoints.iter().any(|c| c.sync_type != BASE_KEY);
+        // Every row the phone holds was read in a snapshot at or after its
+        // base, so only delete records newer than the later of its base and
+        // its last complete sync can concern it; a pruned record older than
+        // that was never its business. Measuring from the last complete sync
+        // alone would answer a reset to every resumed first sync on a server
+        // that has ever pruned: a phone that cannot read a large library in
+        // one connection would then start over for ever.
+        let seen = stored(SyncCursor::Complete.key())
+            .unwrap_or(0)
+            .max(stored(BASE_KEY).unwrap_or(0));
+        let stale = started && seen < snapshot.prune_mark().await?;
+        if !started {
+            // The mirror starts from nothing here: remember where.
+            db.set_sync_checkpoints(
+                session,
+                &[SyncCheckpoint {
+                    sync_type: BASE_KEY.to_string(),
+                    ack: now.to_string(),
+                }],
+            )
+            .await?;
+        }
         let mut requests = requests.to_vec();
         requests.sort();
         requests.dedup();

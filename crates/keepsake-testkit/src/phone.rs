@@ -544,6 +544,45 @@ impl PhoneDb {
         rows.into_iter().collect()
     }
 
+    /// Asset ids that have an EXIF row.
+    pub async fn exif_assets(&self) -> BTreeSet<String> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT asset_id FROM remote_exif_entity")
+            .fetch_all(&self.pool)
+            .await
+            .expect("exif");
+        rows.into_iter().map(|r| r.0).collect()
+    }
+
+    /// Every row of every mirror table, each as SQLite's `quote()` of its
+    /// columns in schema order, sorted: two phones whose dumps are equal
+    /// show the same library, field for field.
+    pub async fn dump(&self) -> BTreeMap<&'static str, Vec<String>> {
+        let mut out = BTreeMap::new();
+        for table in TABLES {
+            let columns: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+            )))
+            .fetch_all(&self.pool)
+            .await
+            .expect("columns");
+            let quoted: Vec<String> = columns
+                .iter()
+                .map(|(c,)| format!("quote(\"{c}\")"))
+                .collect();
+            let sql = format!("SELECT {} FROM \"{table}\"", quoted.join(" || ' | ' || "));
+            let mut rows: Vec<String> = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&self.pool)
+                .await
+                .expect("rows")
+                .into_iter()
+                .map(|r| r.0)
+                .collect();
+            rows.sort();
+            out.insert(table, rows);
+        }
+        out
+    }
+
     /// Users in `user_entity` (the FK target for everything).
     pub async fn users(&self) -> BTreeSet<String> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM user_entity")
@@ -908,31 +947,101 @@ pub fn dart_upload(file_name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> Mul
 }
 
 impl Phone {
-    /// One sync as the app runs it, into the app's own tables: the stream
-    /// (cookie only), every line applied to `db` (foreign keys on), then the
-    /// last ack of each run of one type.
+    /// One stream as the app runs it, into the app's own tables: the stream
+    /// (cookie only), every line applied to `db` (foreign keys on; a
+    /// `SyncResetV1` wipes the mirror tables as the app's `reset()` does),
+    /// then the last ack of each run of one type. It does not follow a reset
+    /// with the second stream: [`Phone::sync`] does.
     pub async fn sync_into(&mut self, db: &mut PhoneDb, types: &[&str]) -> Vec<Value> {
+        let lines = self.stream_lines(types).await;
+        db.apply_all(&lines)
+            .await
+            .expect("every line fits the app's schema");
+        self.ack_runs(&lines).await;
+        lines
+    }
+
+    /// A whole sync as the app's `syncRemote()` does it: one stream, and when
+    /// that was a reset (mirror wiped, reset acked), at once a second stream,
+    /// which is a full sync. Returns each stream's lines.
+    pub async fn sync(&mut self, db: &mut PhoneDb, types: &[&str]) -> Vec<Vec<Value>> {
+        let first = self.sync_into(db, types).await;
+        let reset = first.last().is_some_and(|l| l["type"] == "SyncResetV1");
+        let mut streams = vec![first];
+        if reset {
+            assert_eq!(streams[0].len(), 1, "a reset is the only line");
+            streams.push(self.sync_into(db, types).await);
+        }
+        let last = streams.last().and_then(|s| s.last());
+        assert_eq!(
+            last.map(|l| l["type"].clone()),
+            Some(json!("SyncCompleteV1")),
+            "a sync ends complete"
+        );
+        streams
+    }
+
+    /// The stream's lines, read whole, neither applied nor acked (a phone
+    /// that was killed before it stored anything).
+    pub async fn stream_lines(&mut self, types: &[&str]) -> Vec<Value> {
         let r = self.post("/sync/stream", &json!({ "types": types })).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let lines: Vec<Value> = r
-            .body
+        assert!(
+            r.body.is_empty() || r.body.ends_with('\n'),
+            "the app drops a last line without its newline"
+        );
+        r.body
             .split_terminator('\n')
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    }
+
+    /// A stream the connection drops after `n` whole lines: the phone stores
+    /// and acks what it read (the last ack of each run, as the app does per
+    /// processed batch) and nothing after. Returns the lines it read, fewer
+    /// than `n` only if the stream ended first.
+    pub async fn sync_cut_off(&mut self, db: &mut PhoneDb, types: &[&str], n: usize) -> Vec<Value> {
+        let mut response = self
+            .request(reqwest::Method::POST, "/sync/stream")
+            .json(&json!({ "types": types }))
+            .send()
+            .await
+            .expect("the stream starts");
+        assert_eq!(response.status(), 200);
+        let mut text = Vec::new();
+        while text.iter().filter(|b| **b == b'\n').count() < n {
+            match response.chunk().await.expect("the stream reads") {
+                Some(chunk) => text.extend_from_slice(&chunk),
+                None => break,
+            }
+        }
+        // The connection goes; the rest of the answer is never read.
+        drop(response);
+        let text = String::from_utf8(text).expect("UTF-8");
+        let lines: Vec<Value> = text
+            .split_terminator('\n')
+            .take(n)
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
             .collect();
         db.apply_all(&lines)
             .await
             .expect("every line fits the app's schema");
-        let mut acks = Vec::new();
+        self.ack_runs(&lines).await;
+        lines
+    }
+
+    /// Acks the last line of each run of one type, one call per run.
+    pub async fn ack_runs(&mut self, lines: &[Value]) {
         for (i, line) in lines.iter().enumerate() {
             if lines
                 .get(i + 1)
                 .is_none_or(|next| next["type"] != line["type"])
             {
-                acks.push(line["ack"].clone());
+                let r = self
+                    .post("/sync/ack", &json!({ "acks": [line["ack"].clone()] }))
+                    .await;
+                assert_eq!(r.status, 204, "{}", r.body);
             }
         }
-        let r = self.post("/sync/ack", &json!({ "acks": acks })).await;
-        assert_eq!(r.status, 204, "{}", r.body);
-        lines
     }
 }

@@ -8,8 +8,10 @@
 //! `40{"sid"}`, the server pings (`2`) every interval and closes the socket
 //! when no pong (`3`) comes within the timeout. The library's events become
 //! `42["AssetUploadReadyV2",{asset,exif}]` (to the asset's owner) and
-//! `42["on_album_update","<album id>"]` (to the album's members). Polling,
-//! which the app never uses, is answered `400`.
+//! `42["on_album_update","<album id>"]` (to the album's members). When the
+//! connection's login session ends (logout, revocation, a password change
+//! that signs out other devices) it gets `41` and is closed. Polling, which
+//! the app never uses, is answered `400`.
 
 use std::time::Duration;
 
@@ -136,6 +138,19 @@ async fn run(mut socket: WebSocket, state: AppState, caller: Caller, timing: Hea
                     }
                     Err(RecvError::Closed) => return,
                 };
+                if matches!(event, LibraryEvent::SessionsEnded { .. }) {
+                    if event.ends_session_of(&caller) {
+                        // Socket.IO's server-side disconnect: the app's client
+                        // does not reconnect by itself after it (its cookie
+                        // would be refused now anyway), then the close.
+                        if joined {
+                            let _ = send(&mut socket, "41".into()).await;
+                        }
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                    continue;
+                }
                 if !joined {
                     continue;
                 }
@@ -224,6 +239,7 @@ async fn frame_for(state: &AppState, caller: &Caller, event: LibraryEvent) -> Op
             }
             ("on_album_update", Value::String(album_id))
         }
+        LibraryEvent::SessionsEnded { .. } => return None,
     };
     Some(format!("42{}", json!([name, payload])))
 }

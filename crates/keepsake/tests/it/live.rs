@@ -2,7 +2,8 @@
 //! Socket.IO v5), as the Immich app uses them (`immich-mobile.md` §4.3): the
 //! handshake authenticated like HTTP, `AssetUploadReadyV2` to the owner after
 //! thumbnails exist, `on_album_update` to an album's members, the heartbeat,
-//! and the app's flows still working when no socket is ever opened.
+//! the app's flows still working when no socket is ever opened, and a
+//! socket closing when its login session ends.
 
 use std::time::Duration;
 
@@ -292,3 +293,163 @@ on_each_engine!(the_app_works_without_ever_opening_the_socket, |server| {
     );
     assert_eq!(lines.last().unwrap()["type"], "SyncCompleteV1");
 });
+
+/// Reads until the server's Socket.IO disconnect (`41`) and the close,
+/// answering pings; fails if an event comes first or if, pings aside,
+/// nothing comes within [`DEADLINE`] (a socket left open would otherwise
+/// keep the heartbeat going for ever).
+async fn expect_disconnect(socket: &mut Socket, which: &str) {
+    let disconnect = async {
+        loop {
+            match next_text(socket).await.as_deref() {
+                Some("2") => send(socket, "3").await,
+                Some("41") => break,
+                other => panic!("{which}: expected the disconnect `41`, got {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(DEADLINE, disconnect)
+        .await
+        .unwrap_or_else(|_| panic!("{which}: the socket stayed open"));
+    assert_eq!(next_text(socket).await, None, "{which}: closed after `41`");
+}
+
+on_each_engine!(
+    revoking_or_logging_out_a_session_closes_its_sockets_and_no_others,
+    |server| {
+        let (alice, _bob) = users(&server).await;
+        let mut iphone = keepsake_testkit::phone::Phone::iphone(&server);
+        iphone
+            .log_in(&server, "alice@example.com", "user-password")
+            .await;
+        let mut pixel = keepsake_testkit::phone::Phone::pixel(&server);
+        pixel
+            .log_in(&server, "alice@example.com", "user-password")
+            .await;
+        let cookie = |phone: &keepsake_testkit::phone::Phone| {
+            format!("immich_access_token={}", phone.jar[0].1)
+        };
+        let mut iphone_socket = open(&server, &[("cookie", &cookie(&iphone))])
+            .await
+            .expect("connect");
+        handshake(&mut iphone_socket).await;
+        let mut pixel_socket = open(&server, &[("cookie", &cookie(&pixel))])
+            .await
+            .expect("connect");
+        handshake(&mut pixel_socket).await;
+        // A script on an API key is no login session: nothing here ends it.
+        let keepsake_testkit::Credential::ApiKey(api_key) = alice.credential.clone() else {
+            panic!("test users get an API key")
+        };
+        let mut key_socket = open(&server, &[("x-api-key", &api_key)])
+            .await
+            .expect("connect");
+        handshake(&mut key_socket).await;
+        let album = id(&alice
+            .post("/albums", &json!({ "albumName": "Before" }))
+            .await);
+        let rename = async |name: &str| {
+            let r = alice
+                .patch(&format!("/albums/{album}"), &json!({ "albumName": name }))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        };
+        let album_update = ("on_album_update".to_string(), json!(album));
+
+        // The Pixel revokes the iPhone's session in the session list.
+        let sessions = pixel.get("/sessions").await.json();
+        let iphone_session = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["deviceOS"] == "iOS")
+            .unwrap_or_else(|| panic!("{sessions}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let revoke = pixel
+            .send(pixel.request(
+                reqwest::Method::DELETE,
+                &format!("/sessions/{iphone_session}"),
+            ))
+            .await;
+        assert_eq!(revoke.status, 204, "{}", revoke.body);
+        expect_disconnect(&mut iphone_socket, "the revoked iPhone").await;
+        // Events reach a socket in order: the rename after the revocation
+        // reaching the Pixel proves the revocation did not close it.
+        rename("After revoke").await;
+        assert_eq!(next_event(&mut pixel_socket).await, album_update);
+        assert_eq!(next_event(&mut key_socket).await, album_update);
+        // A reconnect with the revoked cookie is refused at the handshake.
+        assert!(
+            open(&server, &[("cookie", &cookie(&iphone))])
+                .await
+                .is_err(),
+            "the revoked cookie opens no socket"
+        );
+
+        // The Pixel logs out: its socket goes too; the API key's stays.
+        let out = pixel.post("/auth/logout", &json!({})).await;
+        assert_eq!(out.status, 200, "{}", out.body);
+        expect_disconnect(&mut pixel_socket, "the logged-out Pixel").await;
+        rename("After logout").await;
+        assert_eq!(next_event(&mut key_socket).await, album_update);
+    }
+);
+
+on_each_engine!(
+    changing_the_password_and_signing_out_elsewhere_closes_the_other_sessions_sockets,
+    |server| {
+        let (alice, _bob) = users(&server).await;
+        let mut iphone = keepsake_testkit::phone::Phone::iphone(&server);
+        iphone
+            .log_in(&server, "alice@example.com", "user-password")
+            .await;
+        let mut pixel = keepsake_testkit::phone::Phone::pixel(&server);
+        pixel
+            .log_in(&server, "alice@example.com", "user-password")
+            .await;
+        let mut iphone_socket = open(
+            &server,
+            &[(
+                "cookie",
+                &format!("immich_access_token={}", iphone.jar[0].1),
+            )],
+        )
+        .await
+        .expect("connect");
+        handshake(&mut iphone_socket).await;
+        let mut pixel_socket = open(
+            &server,
+            &[("cookie", &format!("immich_access_token={}", pixel.jar[0].1))],
+        )
+        .await
+        .expect("connect");
+        handshake(&mut pixel_socket).await;
+        let album = id(&alice
+            .post("/albums", &json!({ "albumName": "Before" }))
+            .await);
+
+        let r = pixel
+            .post(
+                "/auth/change-password",
+                &json!({ "password": "user-password", "newPassword": "a-new-password",
+                         "invalidateSessions": true }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        expect_disconnect(&mut iphone_socket, "the signed-out iPhone").await;
+        let r = alice
+            .patch(
+                &format!("/albums/{album}"),
+                &json!({ "albumName": "After" }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            next_event(&mut pixel_socket).await,
+            ("on_album_update".to_string(), json!(album)),
+            "the session that changed the password keeps its socket"
+        );
+    }
+);

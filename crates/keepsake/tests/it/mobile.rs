@@ -2,14 +2,19 @@
 //! (`immich-mobile.md` §1, §2, §4): discovery and login, then only the cookie
 //! its native jar keeps; uploads in the exact multipart encodings of the Dart
 //! foreground uploader and the iOS background uploader, built byte by byte;
-//! media fetched with the ranges and caches phones use.
+//! media fetched with the ranges and caches phones use; and the sync
+//! scenarios (a reset after retention, two phones of one user, a stream cut
+//! off and resumed, other users' data) with every line stored in the app's
+//! own tables and the tables compared with a phone that synced once in full.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use keepsake_testkit::fixtures;
 use keepsake_testkit::phone::{
-    DART_BOUNDARY, IOS_BOUNDARY, Multipart, Phone, cookie, dart_field, dart_file, dart_upload,
-    set_cookies,
+    APP_TYPES, DART_BOUNDARY, IOS_BOUNDARY, Multipart, Phone, PhoneDb, cookie, dart_field,
+    dart_file, dart_upload, set_cookies,
 };
-use keepsake_testkit::{Credential, Reply, fake_jpeg};
+use keepsake_testkit::{Client, Credential, Reply, TestServer, fake_jpeg};
 use serde_json::{Value, json};
 
 use crate::on_each_engine;
@@ -888,5 +893,492 @@ on_each_engine!(
         let mirrored = db.assets().await;
         assert!(mirrored[&ids[0]].is_some(), "trashed on the phone too");
         assert!(mirrored[&ids[1]].is_none() && mirrored[&ids[2]].is_none());
+    }
+);
+
+// ---- sync scenarios, driven through the simulated phone and its own tables ----
+
+/// The types of a stream's lines, in order.
+fn kinds(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| l["type"].as_str().expect("type").to_string())
+        .collect()
+}
+
+/// Ids carried by the lines of one type (`field` of `data`).
+fn ids_of(lines: &[Value], kind: &str, field: &str) -> BTreeSet<String> {
+    lines
+        .iter()
+        .filter(|l| l["type"] == kind)
+        .map(|l| l["data"][field].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// A phone logged in as `email` with an empty database.
+async fn phone_of(server: &TestServer, ios: bool, email: &str) -> (Phone, PhoneDb) {
+    let mut phone = if ios {
+        Phone::iphone(server)
+    } else {
+        Phone::pixel(server)
+    };
+    phone.log_in(server, email, "user-password").await;
+    (phone, PhoneDb::open().await)
+}
+
+/// What a phone of `email` that logs in now and syncs once in full holds.
+async fn fresh_phone_tables(
+    server: &TestServer,
+    email: &str,
+) -> BTreeMap<&'static str, Vec<String>> {
+    let (mut phone, mut db) = phone_of(server, false, email).await;
+    let streams = phone.sync(&mut db, &APP_TYPES).await;
+    assert_eq!(streams.len(), 1, "a new login is never reset");
+    db.dump().await
+}
+
+async fn new_album(owner: &Client, name: &str, assets: &[&str]) -> String {
+    let r = owner
+        .post("/albums", &json!({ "albumName": name, "assetIds": assets }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn trash(owner: &Client, ids: &[&str], force: bool) {
+    let r = owner
+        .delete("/assets", &json!({ "ids": ids, "force": force }))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+}
+
+/// `n` image assets of `owner` written straight to the database (no files:
+/// the stream reads rows only), so a stream is long enough to be cut inside
+/// a page; returns their ids in insert order.
+async fn seed(server: &TestServer, owner: &str, n: u32, salt: u8) -> Vec<String> {
+    let db = server.library.db();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let mut checksum = i.to_be_bytes().to_vec();
+        checksum.resize(20, salt);
+        let asset = keepsake_library::db::NewAsset {
+            id: keepsake_library::db::new_id(),
+            owner_id: owner.to_string(),
+            asset_type: "IMAGE".into(),
+            original_path: format!("library/seed/{salt}-{i}.jpg"),
+            original_file_name: format!("{salt}-{i}.jpg"),
+            sidecar_path: None,
+            checksum,
+            file_size: 100,
+            file_created_at: 1_600_000_000_000 + i as i64,
+            file_modified_at: 1_600_000_000_000,
+            local_date_time: 1_600_000_000_000,
+            is_favorite: false,
+            visibility: "timeline".into(),
+            duration_ms: None,
+            live_photo_video_id: None,
+            library_id: None,
+        };
+        ids.push(asset.id.clone());
+        db.insert_asset(&asset, &[]).await.unwrap();
+    }
+    ids
+}
+
+on_each_engine!(
+    after_retention_the_phone_is_reset_wipes_its_mirror_and_ends_like_a_fresh_phone,
+    |server| {
+        if !keepsake_testkit::phone::schema_available() {
+            return;
+        }
+        let admin = server.admin().await;
+        let key = server.user(&admin, "alice@example.com").await;
+        let a1 = created_id(&key.upload("one.jpg", fake_jpeg(1, 900)).await);
+        let a2 = created_id(&key.upload("two.jpg", fake_jpeg(2, 900)).await);
+        let a3 = created_id(&key.upload("three.jpg", fake_jpeg(3, 900)).await);
+        let album = new_album(&key, "Trip", &[&a1, &a2]).await;
+        admin.wait_for_jobs().await;
+        let (mut phone, mut db) = phone_of(&server, true, "alice@example.com").await;
+        phone.sync(&mut db, &APP_TYPES).await;
+        assert_eq!(db.assets().await.len(), 3);
+
+        // While the phone is away: a1 (the album's cover) is deleted for
+        // good, a2 trashed; then housekeeping prunes the delete records as
+        // it does once they pass `change_retention_days`.
+        trash(&key, &[&a1], true).await;
+        trash(&key, &[&a2], false).await;
+        admin.wait_for_jobs().await;
+        let pruned = server.library.db().prune_deletes(i64::MAX).await.unwrap();
+        assert!(pruned >= 1, "the asset's delete record is pruned");
+
+        // The phone could have missed that delete: its next stream is only a
+        // reset, and the app wipes its mirror before acking it.
+        let reset = phone.sync_into(&mut db, &APP_TYPES).await;
+        assert_eq!(kinds(&reset), ["SyncResetV1"]);
+        assert!(
+            db.dump().await.values().all(Vec::is_empty),
+            "the app's reset() empties every mirror table"
+        );
+        // Then, as the app does, a second stream at once: a full sync.
+        let full = phone.sync_into(&mut db, &APP_TYPES).await;
+        assert_eq!(full.last().unwrap()["type"], "SyncCompleteV1");
+        assert!(!kinds(&full).contains(&"SyncResetV1".to_string()));
+
+        let assets = db.assets().await;
+        assert_eq!(
+            assets.keys().cloned().collect::<BTreeSet<_>>(),
+            BTreeSet::from([a2.clone(), a3.clone()]),
+            "the deleted asset is gone"
+        );
+        assert!(assets[&a2].is_some(), "the trashed one is trashed");
+        assert!(assets[&a3].is_none());
+        assert!(!db.exif_assets().await.contains(&a1));
+        assert_eq!(
+            db.album_assets().await,
+            BTreeSet::from([(album.clone(), a2.clone())])
+        );
+        assert_eq!(
+            db.dump().await,
+            fresh_phone_tables(&server, "alice@example.com").await,
+            "after the reset the phone holds exactly what a new phone would"
+        );
+        // The reset was acked: it does not come again.
+        assert_eq!(
+            kinds(&phone.sync_into(&mut db, &APP_TYPES).await),
+            ["SyncCompleteV1"]
+        );
+    }
+);
+
+on_each_engine!(
+    an_iphone_and_a_pixel_of_one_user_keep_their_own_checkpoints_and_end_equal,
+    |server| {
+        if !keepsake_testkit::phone::schema_available() {
+            return;
+        }
+        let admin = server.admin().await;
+        let key = server.user(&admin, "alice@example.com").await;
+        let u1 = created_id(&key.upload("one.jpg", fake_jpeg(11, 900)).await);
+        let u2 = created_id(&key.upload("two.jpg", fake_jpeg(12, 900)).await);
+        admin.wait_for_jobs().await;
+        let (mut iphone, mut idb) = phone_of(&server, true, "alice@example.com").await;
+        let (mut pixel, mut pdb) = phone_of(&server, false, "alice@example.com").await;
+
+        iphone.sync(&mut idb, &APP_TYPES).await;
+        // The Pixel reads a whole stream but is killed before it stores or
+        // acks anything: none of it counts.
+        let unread = pixel.stream_lines(&APP_TYPES).await;
+        assert_eq!(
+            ids_of(&unread, "AssetV2", "id"),
+            BTreeSet::from([u1.clone(), u2.clone()])
+        );
+
+        let u3 = created_id(&key.upload("three.jpg", fake_jpeg(13, 900)).await);
+        let album = new_album(&key, "Both", &[&u1, &u3]).await;
+        trash(&key, &[&u2], false).await;
+        admin.wait_for_jobs().await;
+
+        // The iPhone acked its first sync: only the changes come.
+        let streams = iphone.sync(&mut idb, &APP_TYPES).await;
+        assert_eq!(streams.len(), 1, "no reset");
+        let lines = &streams[0];
+        assert_eq!(
+            ids_of(lines, "AssetV2", "id"),
+            BTreeSet::from([u2.clone(), u3.clone()]),
+            "the trashed and the new asset, nothing already acked"
+        );
+        assert!(!kinds(lines).contains(&"UserV1".to_string()), "{lines:?}");
+        assert_eq!(
+            ids_of(lines, "AlbumV2", "id"),
+            BTreeSet::from([album.clone()])
+        );
+
+        // The Pixel acked nothing: it gets everything, in one stream.
+        let streams = pixel.sync(&mut pdb, &APP_TYPES).await;
+        assert_eq!(streams.len(), 1, "no reset");
+        let lines = &streams[0];
+        assert_eq!(
+            ids_of(lines, "AssetV2", "id"),
+            BTreeSet::from([u1.clone(), u2.clone(), u3.clone()])
+        );
+        assert!(kinds(lines).contains(&"AuthUserV1".to_string()));
+        assert_eq!(idb.dump().await, pdb.dump().await, "both phones agree");
+
+        // A permanent delete reaches each phone once, from its own checkpoint.
+        trash(&key, &[&u1], true).await;
+        admin.wait_for_jobs().await;
+        let i_lines = iphone.sync(&mut idb, &APP_TYPES).await.remove(0);
+        assert_eq!(
+            ids_of(&i_lines, "AssetDeleteV1", "assetId"),
+            BTreeSet::from([u1.clone()])
+        );
+        let again = iphone.sync(&mut idb, &APP_TYPES).await.remove(0);
+        assert_eq!(kinds(&again), ["SyncCompleteV1"], "the iPhone acked it");
+        let p_lines = pixel.sync(&mut pdb, &APP_TYPES).await.remove(0);
+        assert_eq!(
+            ids_of(&p_lines, "AssetDeleteV1", "assetId"),
+            BTreeSet::from([u1.clone()]),
+            "the iPhone's ack did not move the Pixel's checkpoint"
+        );
+        let tables = idb.dump().await;
+        assert_eq!(tables, pdb.dump().await);
+        assert_eq!(
+            idb.assets().await.keys().cloned().collect::<BTreeSet<_>>(),
+            BTreeSet::from([u2.clone(), u3.clone()])
+        );
+        assert_eq!(idb.album_assets().await, BTreeSet::from([(album, u3)]));
+        assert_eq!(
+            tables,
+            fresh_phone_tables(&server, "alice@example.com").await
+        );
+    }
+);
+
+on_each_engine!(
+    a_sync_cut_off_midway_resumes_from_the_last_ack_and_ends_like_one_full_sync,
+    |server| {
+        if !keepsake_testkit::phone::schema_available() {
+            return;
+        }
+        let admin = server.admin().await;
+        let alice = server.user(&admin, "alice@example.com").await;
+        let bob = server.user(&admin, "bob@example.com").await;
+        // A server that has run longer than the retention window has pruned
+        // delete records before this phone ever logged in.
+        let gone = created_id(&alice.upload("old.jpg", fake_jpeg(21, 900)).await);
+        trash(&alice, &[&gone], true).await;
+        admin.wait_for_jobs().await;
+        assert!(server.library.db().prune_deletes(i64::MAX).await.unwrap() >= 1);
+
+        // More than a page of each kind of row, own and shared, so the cuts
+        // fall inside pages of id cursors and of album keyset cursors.
+        let own = seed(&server, &alice.user_id, 620, 1).await;
+        let theirs = seed(&server, &bob.user_id, 540, 2).await;
+        let own_refs: Vec<&str> = own[..300].iter().map(String::as_str).collect();
+        new_album(&alice, "Mine", &own_refs).await;
+        let theirs_refs: Vec<&str> = theirs.iter().map(String::as_str).collect();
+        let shared = new_album(&bob, "Shared", &theirs_refs).await;
+        let r = bob
+            .put(
+                &format!("/albums/{shared}/users"),
+                &json!({ "albumUsers": [{ "userId": alice.user_id, "role": "viewer" }] }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        let (mut phone, mut db) = phone_of(&server, true, "alice@example.com").await;
+        let mut all = Vec::new();
+        for n in [300, 700, 900, 1200] {
+            let lines = phone.sync_cut_off(&mut db, &APP_TYPES, n).await;
+            let k = kinds(&lines);
+            assert!(
+                !k.contains(&"SyncResetV1".to_string()),
+                "a resumed stream goes on from the last ack, it does not start over"
+            );
+            assert_eq!(lines.len(), n, "the connection dropped after {n} lines");
+            assert!(
+                !k.contains(&"SyncCompleteV1".to_string()),
+                "cut before the end"
+            );
+            all.extend(lines);
+        }
+        let rest = phone.sync(&mut db, &APP_TYPES).await;
+        assert_eq!(rest.len(), 1, "no reset");
+        all.extend(rest.into_iter().flatten());
+
+        // Every row arrived exactly once over all the streams.
+        for (kind, field, expected) in [
+            ("AssetV2", "id", own.len()),
+            ("AssetExifV1", "assetId", own.len()),
+            ("AlbumAssetCreateV2", "id", theirs.len()),
+            ("AlbumAssetExifCreateV1", "assetId", theirs.len()),
+        ] {
+            let count = all.iter().filter(|l| l["type"] == kind).count();
+            assert_eq!(count, expected, "{kind} lines over all streams");
+            assert_eq!(ids_of(&all, kind, field).len(), expected, "{kind} ids");
+        }
+        assert_eq!(
+            all.iter().filter(|l| l["type"] == "AlbumToAssetV1").count(),
+            300 + theirs.len()
+        );
+        assert_eq!(db.assets().await.len(), own.len() + theirs.len());
+        assert_eq!(db.album_assets().await.len(), 300 + theirs.len());
+        assert_eq!(
+            db.dump().await,
+            fresh_phone_tables(&server, "alice@example.com").await,
+            "the resumed phone equals one that synced once in full"
+        );
+    }
+);
+
+on_each_engine!(
+    another_users_library_never_reaches_the_phone_except_an_album_shared_with_it,
+    |server| {
+        if !keepsake_testkit::phone::schema_available() {
+            return;
+        }
+        let admin = server.admin().await;
+        let alice = server.user(&admin, "alice@example.com").await;
+        let bob = server.user(&admin, "bob@example.com").await;
+        let mine = created_id(&alice.upload("mine.jpg", fake_jpeg(31, 900)).await);
+        let my_album = new_album(&alice, "Mine", &[&mine]).await;
+        admin.wait_for_jobs().await;
+        let (mut phone, mut db) = phone_of(&server, true, "alice@example.com").await;
+        phone.sync(&mut db, &APP_TYPES).await;
+
+        // Bob's private life: uploads, albums, trash, deletes.
+        let b: Vec<String> = {
+            let mut v = Vec::new();
+            for seed in 32..37 {
+                v.push(created_id(
+                    &bob.upload(&format!("b{seed}.jpg"), fake_jpeg(seed, 900))
+                        .await,
+                ));
+            }
+            v
+        };
+        let private = new_album(&bob, "Bob only", &[&b[0], &b[1]]).await;
+        let temp = new_album(&bob, "Bob temp", &[&b[2]]).await;
+        let family = new_album(&bob, "Family", &[&b[3]]).await;
+        trash(&bob, &[&b[1]], false).await;
+        trash(&bob, &[&b[2]], true).await;
+        let r = bob.delete(&format!("/albums/{temp}"), &json!({})).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let r = bob
+            .patch(
+                &format!("/albums/{private}"),
+                &json!({ "albumName": "Bob renamed" }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        admin.wait_for_jobs().await;
+
+        // What Alice's phone must hold whatever Bob does in private.
+        let check_only_mine = async |db: &PhoneDb, step: &str| {
+            assert_eq!(
+                db.assets().await.keys().cloned().collect::<BTreeSet<_>>(),
+                BTreeSet::from([mine.clone()]),
+                "{step}: no asset of Bob's"
+            );
+            assert_eq!(
+                db.exif_assets().await,
+                BTreeSet::from([mine.clone()]),
+                "{step}: exif"
+            );
+            assert_eq!(
+                db.albums().await.keys().cloned().collect::<BTreeSet<_>>(),
+                BTreeSet::from([my_album.clone()]),
+                "{step}: no album of Bob's"
+            );
+            assert_eq!(
+                db.album_users().await,
+                BTreeMap::from([(
+                    (my_album.clone(), alice.user_id.clone()),
+                    "owner".to_string()
+                )]),
+                "{step}: album users"
+            );
+            assert_eq!(
+                db.album_assets().await,
+                BTreeSet::from([(my_album.clone(), mine.clone())]),
+                "{step}: album assets"
+            );
+        };
+        let lines = phone.sync(&mut db, &APP_TYPES).await.remove(0);
+        let text = serde_json::to_string(&lines).unwrap();
+        for id in b.iter().chain([&private, &temp, &family]) {
+            assert!(
+                !text.contains(id.as_str()),
+                "Bob's {id} reached Alice: {text}"
+            );
+        }
+        check_only_mine(&db, "incremental").await;
+        let (mut fresh, mut fresh_db) = phone_of(&server, false, "alice@example.com").await;
+        fresh.sync(&mut fresh_db, &APP_TYPES).await;
+        check_only_mine(&fresh_db, "full").await;
+
+        // Bob shares one album with Alice: that album, its assets, their
+        // EXIF and its owner row arrive, and nothing else of Bob's.
+        let r = bob
+            .put(
+                &format!("/albums/{family}/users"),
+                &json!({ "albumUsers": [{ "userId": alice.user_id, "role": "viewer" }] }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let streams = phone.sync(&mut db, &APP_TYPES).await;
+        assert_eq!(streams.len(), 1, "sharing needs no reset");
+        let assets = db.assets().await;
+        assert_eq!(
+            assets.keys().cloned().collect::<BTreeSet<_>>(),
+            BTreeSet::from([mine.clone(), b[3].clone()])
+        );
+        assert_eq!(
+            db.exif_assets().await,
+            BTreeSet::from([mine.clone(), b[3].clone()])
+        );
+        assert_eq!(
+            db.albums().await.keys().cloned().collect::<BTreeSet<_>>(),
+            BTreeSet::from([my_album.clone(), family.clone()])
+        );
+        assert_eq!(
+            db.album_users().await,
+            BTreeMap::from([
+                (
+                    (my_album.clone(), alice.user_id.clone()),
+                    "owner".to_string()
+                ),
+                ((family.clone(), bob.user_id.clone()), "owner".to_string()),
+                (
+                    (family.clone(), alice.user_id.clone()),
+                    "viewer".to_string()
+                ),
+            ])
+        );
+        assert_eq!(
+            db.album_assets().await,
+            BTreeSet::from([
+                (my_album.clone(), mine.clone()),
+                (family.clone(), b[3].clone())
+            ])
+        );
+        assert!(
+            db.users().await.contains(&bob.user_id),
+            "the owner's user row"
+        );
+        assert_eq!(
+            db.dump().await,
+            fresh_phone_tables(&server, "alice@example.com").await
+        );
+
+        // Bob keeps living privately; only the shared album's changes come.
+        let later = created_id(&bob.upload("later.jpg", fake_jpeg(40, 900)).await);
+        let r = bob
+            .put(
+                &format!("/albums/{private}/assets"),
+                &json!({ "ids": [later] }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        trash(&bob, &[&b[4]], true).await;
+        admin.wait_for_jobs().await;
+        let lines = phone.sync(&mut db, &APP_TYPES).await.remove(0);
+        assert_eq!(
+            kinds(&lines),
+            ["SyncCompleteV1"],
+            "nothing of Bob's private changes"
+        );
+
+        // Bob takes Alice out again: her phone starts over without his data.
+        let r = bob
+            .delete(
+                &format!("/albums/{family}/user/{}", alice.user_id),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let streams = phone.sync(&mut db, &APP_TYPES).await;
+        assert_eq!(kinds(&streams[0]), ["SyncResetV1"]);
+        check_only_mine(&db, "after losing the album").await;
     }
 );
