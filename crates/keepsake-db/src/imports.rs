@@ -62,6 +62,8 @@ pub struct ImportItemRecord {
     /// Whether the asset still exists (in the timeline or the trash).
     pub asset_exists: bool,
     pub asset_trashed: bool,
+    /// What the source said when last applied (see `set_import_meta`).
+    pub meta_hash: Option<String>,
 }
 
 /// Source metadata to apply to an asset. Properties the asset has locked (a
@@ -328,7 +330,7 @@ impl Db {
         key: &str,
     ) -> Result<Option<ImportItemRecord>> {
         let row = sqlx::query(
-            "SELECT i.asset_id, i.checksum, a.id AS present, a.deleted_at FROM import_items i \
+            "SELECT i.asset_id, i.checksum, i.meta_hash, a.id AS present, a.deleted_at FROM import_items i \
              LEFT JOIN assets a ON a.id = i.asset_id \
              WHERE i.owner_id = $1 AND i.source_kind = $2 AND i.source_key = $3",
         )
@@ -344,6 +346,7 @@ impl Db {
             checksum: row.try_get("checksum")?,
             asset_exists: present.is_some(),
             asset_trashed: get_opt_i64(&row, "deleted_at")?.is_some(),
+            meta_hash: row.try_get("meta_hash")?,
         }))
     }
 
@@ -371,13 +374,14 @@ impl Db {
         checksum: &[u8],
         run_id: &str,
         extra: &str,
+        meta_hash: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO import_items (owner_id, source_kind, source_key, asset_id, checksum, run_id, extra, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO import_items (owner_id, source_kind, source_key, asset_id, checksum, run_id, extra, created_at, meta_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (owner_id, source_kind, source_key) DO UPDATE SET asset_id = excluded.asset_id, \
-             checksum = excluded.checksum, extra = excluded.extra",
+             checksum = excluded.checksum, extra = excluded.extra, meta_hash = excluded.meta_hash",
         )
         .bind(owner_id)
         .bind(source_kind)
@@ -387,6 +391,32 @@ impl Db {
         .bind(run_id)
         .bind(extra)
         .bind(now_ms())
+        .bind(meta_hash)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Remembers that an item's current metadata has been applied.
+    pub async fn set_import_meta(
+        &self,
+        owner_id: &str,
+        source_kind: &str,
+        key: &str,
+        extra: &str,
+        meta_hash: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE import_items SET extra = $4, meta_hash = $5 \
+             WHERE owner_id = $1 AND source_kind = $2 AND source_key = $3",
+        )
+        .bind(owner_id)
+        .bind(source_kind)
+        .bind(key)
+        .bind(extra)
+        .bind(meta_hash)
         .execute(tx.conn())
         .await?;
         tx.commit().await?;

@@ -113,28 +113,35 @@ impl Db {
         Ok(())
     }
 
-    /// Claims the account for a run: `true` when it was not running, or its
-    /// run stopped confirming itself before `stale_before` (a crashed run), or
-    /// `force` is set.
+    /// Claims the account for a run by `holder` (`<host>:<pid>`): `true` when
+    /// it was not running, or its run stopped confirming itself before
+    /// `stale_before` (a crashed run), or was held by a process of
+    /// `dead_host_prefix` (`<host>:`, given when the caller knows every run of
+    /// its host is gone), or `force` is set.
     pub async fn claim_remote_run(
         &self,
         user_id: &str,
         service: &str,
+        holder: &str,
         stale_before: i64,
+        dead_host_prefix: Option<&str>,
         force: bool,
     ) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE remote_accounts SET state = 'running', state_message = NULL, state_at = $3, \
+            "UPDATE remote_accounts SET state = 'running', state_message = NULL, state_at = $3, holder = $6, \
              mfa_phones = NULL, mfa_code = NULL, mfa_resend = NULL, mfa_deadline = NULL, updated_at = $3 \
-             WHERE user_id = $1 AND service = $2 AND (state = 'ready' OR state_at < $4 OR $5 = 1)",
+             WHERE user_id = $1 AND service = $2 AND (state = 'ready' OR state_at < $4 OR $5 = 1 \
+             OR (holder IS NOT NULL AND $7 <> '' AND substr(holder, 1, length($7)) = $7))",
         )
         .bind(user_id)
         .bind(service)
         .bind(now)
         .bind(stale_before)
         .bind(i64::from(force))
+        .bind(holder)
+        .bind(dead_host_prefix.unwrap_or(""))
         .execute(tx.conn())
         .await?
         .rows_affected();
@@ -284,8 +291,9 @@ impl Db {
         Ok(())
     }
 
-    /// Scheduled connections of a service whose time has come and that are not
-    /// running (or whose run stopped confirming itself before `stale_before`).
+    /// Connections of a service whose next run is due (by their schedule, or
+    /// asked for) and that are not running (or whose run stopped confirming
+    /// itself before `stale_before`).
     pub async fn due_remote_accounts(
         &self,
         service: &str,
@@ -293,7 +301,7 @@ impl Db {
         stale_before: i64,
     ) -> Result<Vec<RemoteAccount>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM remote_accounts WHERE service = $1 AND schedule IS NOT NULL \
+            "SELECT {COLUMNS} FROM remote_accounts WHERE service = $1 \
              AND next_run_at IS NOT NULL AND next_run_at <= $2 AND (state = 'ready' OR state_at < $3) \
              ORDER BY next_run_at"
         )))
@@ -303,6 +311,43 @@ impl Db {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(account_of).collect()
+    }
+
+    /// Asks for a run as soon as possible; `false` when one is running.
+    pub async fn request_remote_run(&self, user_id: &str, service: &str) -> Result<bool> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE remote_accounts SET next_run_at = $3, updated_at = $3 \
+             WHERE user_id = $1 AND service = $2 AND state = 'ready'",
+        )
+        .bind(user_id)
+        .bind(service)
+        .bind(now)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
+    /// Assets in the owner's archived (frozen) albums from a source kind.
+    pub async fn frozen_album_assets(
+        &self,
+        owner_id: &str,
+        source_kind: &str,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT aa.asset_id FROM import_albums i JOIN album_assets aa ON aa.album_id = i.album_id \
+             WHERE i.owner_id = $1 AND i.source_kind = $2 AND i.frozen_at IS NOT NULL",
+        )
+        .bind(owner_id)
+        .bind(source_kind)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("asset_id").map_err(Into::into))
+            .collect()
     }
 
     /// Keeps a source album as it is: later imports neither add to it nor

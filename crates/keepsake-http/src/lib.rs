@@ -30,12 +30,16 @@ pub struct AppState {
     /// The Flickr app key and endpoints, when the server was given them
     /// (imports started through the API need them).
     pub flickr: Option<keepsake_import::flickr::FlickrConfig>,
+    /// The server's iCloud scheduler, woken when a sync is asked for.
+    pub icloud: Option<keepsake_icloud::scheduler::Scheduler>,
 }
 
 /// What the HTTP layer needs besides the library.
 #[derive(Clone, Default)]
 pub struct HttpOptions {
     pub flickr: Option<keepsake_import::flickr::FlickrConfig>,
+    /// A running iCloud scheduler (see `keepsake_icloud::scheduler`).
+    pub icloud: Option<keepsake_icloud::scheduler::Scheduler>,
 }
 
 /// The whole HTTP surface: `/.well-known/immich`, everything under `/api`, and the web app.
@@ -48,6 +52,7 @@ pub fn router_with(library: Library, options: HttpOptions) -> Router {
     routes::router(AppState {
         library,
         flickr: options.flickr,
+        icloud: options.icloud,
     })
 }
 

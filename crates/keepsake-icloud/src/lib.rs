@@ -4,4 +4,8 @@
 //! library's import engine, keep the session sealed between runs, run on a
 //! schedule, and archive albums.
 
+pub mod archive;
+pub mod run;
 pub mod schedule;
+pub mod scheduler;
+pub mod sync;

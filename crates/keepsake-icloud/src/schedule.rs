@@ -32,7 +32,10 @@ impl Schedule {
         }
         let field = |i: usize, name: &str, lo: u32, hi: u32| {
             parse_field(fields[i], lo, hi).map_err(|e| {
-                format!("the schedule {text:?} has a bad {name} field {:?}: {e}", fields[i])
+                format!(
+                    "the schedule {text:?} has a bad {name} field {:?}: {e}",
+                    fields[i]
+                )
             })
         };
         let minutes = field(0, "minute", 0, 59)?;
@@ -192,7 +195,9 @@ mod tests {
             .unwrap()
             .next_after(at(after), &tz)
             .unwrap();
-        t.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M %Z").to_string()
+        t.to_zoned_datetime(tz)
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
     }
 
     #[test]
@@ -256,6 +261,11 @@ mod tests {
         assert!(e.contains("five fields"), "{e}");
         let e = Schedule::parse("*/0 * * * *").unwrap_err();
         assert!(e.contains("step"), "{e}");
-        assert!(Schedule::parse("0 2 31 2 *").unwrap().next_after(at("2026-01-01T00:00:00Z"), &TimeZone::UTC).is_none());
+        assert!(
+            Schedule::parse("0 2 31 2 *")
+                .unwrap()
+                .next_after(at("2026-01-01T00:00:00Z"), &TimeZone::UTC)
+                .is_none()
+        );
     }
 }

@@ -12,6 +12,22 @@ use crate::{Caller, Library, LibraryError, Result};
 /// A run that has not confirmed itself for this long crashed: another may start.
 pub const STALE_RUN_MS: i64 = 5 * 60 * 1000;
 
+/// A claimed run: holds this machine's lock on the connection until dropped.
+pub struct RemoteRunClaim {
+    _lock: std::fs::File,
+}
+
+/// This machine's name, to tell its runs from other machines' (which share
+/// the database but not the lock files).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
 impl Library {
     /// The caller's connection to `service`, if they made one.
     pub async fn remote_account(
@@ -48,27 +64,60 @@ impl Library {
             .await?)
     }
 
-    /// Marks a run as started, unless another one is live. `force` takes over
-    /// from a run that looks live (another machine's, say) anyway.
+    /// Marks a run as started, unless another one is live, and returns the
+    /// claim (hold it for the run). A run of this machine that died is seen
+    /// at once: its file lock in `<data>/locks/` is free. A run that stopped
+    /// confirming itself for [`STALE_RUN_MS`] (another machine's) is taken
+    /// over; `force` takes over from one that looks live anyway.
     pub async fn claim_remote_run(
         &self,
         caller: &Caller,
         service: &str,
         force: bool,
-    ) -> Result<()> {
+    ) -> Result<RemoteRunClaim> {
         caller.require(keepsake_core::Permission::ASSET_UPLOAD)?;
+        let busy = || {
+            LibraryError::Conflict(format!(
+                "a {service} sync for this account is already running (started elsewhere or in the server); \
+                 wait for it, or pass --force if you are sure it is gone"
+            ))
+        };
+        let dir = self.config().data_dir.join("locks");
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            LibraryError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
+        let path = dir.join(format!("remote-{service}-{}.lock", caller.user_id()));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                LibraryError::Unavailable(format!("cannot open {}: {e}", path.display()))
+            })?;
+        if lock.try_lock().is_err() {
+            // A live process of this machine runs it; --force cannot help.
+            return Err(busy());
+        }
+        let host = host_name();
+        let holder = format!("{host}:{}", std::process::id());
+        let here = format!("{host}:");
         let stale_before = keepsake_db::now_ms() - STALE_RUN_MS;
         if self
             .db()
-            .claim_remote_run(caller.user_id(), service, stale_before, force)
+            .claim_remote_run(
+                caller.user_id(),
+                service,
+                &holder,
+                stale_before,
+                Some(&here),
+                force,
+            )
             .await?
         {
-            return Ok(());
+            return Ok(RemoteRunClaim { _lock: lock });
         }
-        Err(LibraryError::Conflict(format!(
-            "a {service} sync for this account is already running (started elsewhere or in the server); \
-             wait for it, or pass --force if you are sure it is gone"
-        )))
+        Err(busy())
     }
 
     /// Confirms the caller's run is alive and says what it is doing.
@@ -158,6 +207,33 @@ impl Library {
             .await?)
     }
 
+    /// Asks the server's scheduler to run the caller's connection now;
+    /// `Conflict` while a run is going on.
+    pub async fn request_remote_run(&self, caller: &Caller, service: &str) -> Result<()> {
+        caller.require(keepsake_core::Permission::ASSET_UPLOAD)?;
+        if self
+            .db()
+            .remote_account(caller.user_id(), service)
+            .await?
+            .is_none()
+        {
+            return Err(LibraryError::NotFound(format!(
+                "no {service} account is connected for this user; connect one first"
+            )));
+        }
+        if self
+            .db()
+            .request_remote_run(caller.user_id(), service)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(LibraryError::Conflict(
+                "Cannot perform action while sync is in progress".into(),
+            ))
+        }
+    }
+
     /// The account behind a remote connection, acting for it (the server's
     /// scheduler runs syncs as their owners).
     pub async fn remote_owner(&self, account: &RemoteAccount) -> Result<Caller> {
@@ -168,6 +244,17 @@ impl Library {
             .filter(|u| u.deleted_at.is_none())
             .ok_or_else(|| LibraryError::NotFound("the account's owner is gone".into()))?;
         Ok(Caller::local(user))
+    }
+
+    /// Assets in the caller's archived albums from a source kind: a snapshot
+    /// the source no longer governs (its items may be deleted there on
+    /// purpose, by the archive itself).
+    pub async fn archived_source_assets(&self, caller: &Caller, kind: &str) -> Result<Vec<String>> {
+        caller.require(keepsake_core::Permission::ASSET_READ)?;
+        Ok(self
+            .db()
+            .frozen_album_assets(caller.user_id(), kind)
+            .await?)
     }
 
     /// Keeps an imported source album as it is now: later runs neither add to

@@ -7,6 +7,7 @@
 //! `scripts/test.sh` does), so each integration test runs once per engine.
 
 pub mod fake_flickr;
+pub mod fake_icloud;
 pub mod fixtures;
 pub mod flickr_export;
 pub mod phone;
@@ -57,6 +58,17 @@ impl TestServer {
         TestServer::start_at_with(engine, dir, database, configure).await
     }
 
+    /// Starts with HTTP options made from the opened library (e.g. a running
+    /// iCloud scheduler pointed at a fake).
+    pub async fn start_with_http(
+        engine: Engine,
+        options: impl FnOnce(&Library) -> keepsake_http::HttpOptions,
+    ) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = fresh_database(engine, dir.path()).await;
+        TestServer::start_full(engine, dir, database, |_| {}, options).await
+    }
+
     /// Starts over an existing data directory and database (restart tests).
     pub async fn start_at(engine: Engine, dir: tempfile::TempDir, database: String) -> TestServer {
         TestServer::start_at_with(engine, dir, database, |_| {}).await
@@ -68,6 +80,19 @@ impl TestServer {
         database: String,
         configure: impl FnOnce(&mut LibraryConfig),
     ) -> TestServer {
+        TestServer::start_full(engine, dir, database, configure, |_| {
+            keepsake_http::HttpOptions::default()
+        })
+        .await
+    }
+
+    async fn start_full(
+        engine: Engine,
+        dir: tempfile::TempDir,
+        database: String,
+        configure: impl FnOnce(&mut LibraryConfig),
+        options: impl FnOnce(&Library) -> keepsake_http::HttpOptions,
+    ) -> TestServer {
         let mut config = LibraryConfig::new(dir.path().join("data"));
         config.database = Some(database.clone());
         configure(&mut config);
@@ -78,8 +103,9 @@ impl TestServer {
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let lib = library.clone();
+        let options = options(&library);
         let task = tokio::spawn(async move {
-            keepsake_http::serve(listener, lib, async {
+            keepsake_http::serve_with(listener, lib, options, async {
                 let _ = rx.await;
             })
             .await

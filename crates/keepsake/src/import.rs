@@ -269,7 +269,7 @@ async fn run_with<S: Source>(
     Ok(code)
 }
 
-async fn summarise(library: &Library, caller: &Caller, run: &ImportRunRecord) {
+pub(crate) async fn summarise(library: &Library, caller: &Caller, run: &ImportRunRecord) {
     let what = if run.dry_run {
         "dry run (nothing stored)"
     } else {
@@ -315,13 +315,13 @@ async fn summarise(library: &Library, caller: &Caller, run: &ImportRunRecord) {
 }
 
 /// A progress bar on a terminal; a line every few seconds otherwise.
-struct Reporter {
+pub(crate) struct Reporter {
     bar: Option<indicatif::ProgressBar>,
     last_line: Mutex<Instant>,
 }
 
 impl Reporter {
-    fn new(total: Option<u64>) -> Reporter {
+    pub(crate) fn new(total: Option<u64>) -> Reporter {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
             bar.set_style(
@@ -338,7 +338,7 @@ impl Reporter {
         }
     }
 
-    fn report(&self, p: &ImportProgress) {
+    pub(crate) fn report(&self, p: &ImportProgress) {
         match &self.bar {
             Some(bar) => {
                 bar.set_position(p.seen);
@@ -365,7 +365,7 @@ impl Reporter {
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

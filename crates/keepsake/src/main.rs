@@ -3,6 +3,7 @@
 //! a command does is a `keepsake-library` operation.
 
 mod config;
+mod icloud;
 mod import;
 
 use std::io::Read;
@@ -40,6 +41,9 @@ enum Command {
         /// Flickr app key, for Flickr imports started from the web app.
         #[command(flatten)]
         flickr: import::FlickrArgs,
+        /// Where Apple is, for the scheduled iCloud syncs.
+        #[command(flatten)]
+        icloud: icloud::EndpointArgs,
     },
     /// Manage accounts.
     User {
@@ -60,6 +64,11 @@ enum Command {
     Flickr {
         #[command(subcommand)]
         command: import::FlickrCommand,
+    },
+    /// iCloud Photos: sign in, sync once or on a schedule, archive albums.
+    Icloud {
+        #[command(subcommand)]
+        command: icloud::IcloudCommand,
     },
 }
 
@@ -121,22 +130,26 @@ async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Import { command } => import::run_import(command).await,
         Command::Flickr { command } => import::run_flickr(command).await,
+        Command::Icloud { command } => icloud::run_icloud(command).await,
         command => run_admin(command).await.map(|()| 0),
     }
 }
 
 async fn run_admin(command: Command) -> Result<()> {
     match command {
-        Command::Import { .. } | Command::Flickr { .. } => unreachable!("handled by run"),
+        Command::Import { .. } | Command::Flickr { .. } | Command::Icloud { .. } => {
+            unreachable!("handled by run")
+        }
         Command::Serve {
             store,
             listen,
             watch_libraries,
             flickr,
+            icloud,
         } => {
             let mut config = Config::new(store, Some(listen));
             config.library.watch_libraries = watch_libraries;
-            serve(config, flickr.optional_config()).await
+            serve(config, flickr.optional_config(), icloud.config()?).await
         }
         Command::User {
             command:
@@ -219,6 +232,7 @@ async fn open(config: &Config) -> Result<Library> {
 async fn serve(
     config: Config,
     flickr: Option<keepsake_import::flickr::FlickrConfig>,
+    icloud: keepsake_import::icloud::IcloudConfig,
 ) -> Result<()> {
     let library = open(&config).await?;
     let listen = config.listen.as_deref().unwrap_or("127.0.0.1:2283");
@@ -245,7 +259,11 @@ async fn serve(
         ));
     }
     tracing::info!(data_dir = %config.library.data_dir.display(), database = %config.database_label(), "serving");
-    let options = keepsake_http::HttpOptions { flickr };
+    let scheduler = keepsake_icloud::scheduler::Scheduler::start(library.clone(), icloud);
+    let options = keepsake_http::HttpOptions {
+        flickr,
+        icloud: Some(scheduler),
+    };
     keepsake_http::serve_with(listener, library.clone(), options, shutdown_signal()).await?;
     workers.stop().await;
     library.close().await;

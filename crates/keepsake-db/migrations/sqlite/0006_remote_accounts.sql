@@ -17,6 +17,9 @@ CREATE TABLE remote_accounts (
     -- When the state was last confirmed: a run refreshes it while it works,
     -- so a 'running' row nobody refreshes any more is a crashed run's.
     state_at INTEGER NOT NULL,
+    -- Who runs it (`<host>:<pid>`): a run on this host whose process is gone
+    -- (its file lock is free) is taken over at once.
+    holder TEXT,
     mfa_phones TEXT,
     mfa_code TEXT,
     mfa_resend TEXT,
@@ -33,3 +36,8 @@ CREATE TABLE remote_accounts (
 -- An archived source album: a snapshot kept as it is; later syncs neither add
 -- to it nor take from it.
 ALTER TABLE import_albums ADD COLUMN frozen_at INTEGER;
+
+-- A fingerprint of what the source said about an item when it was last
+-- applied: a source synced again (iCloud) re-applies an item's metadata only
+-- when the source changed it (a favourite made there, a new caption).
+ALTER TABLE import_items ADD COLUMN meta_hash TEXT;

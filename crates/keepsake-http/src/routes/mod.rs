@@ -4,6 +4,7 @@ mod albums;
 mod assets;
 mod auth;
 mod download;
+mod icloud;
 mod imports;
 mod libraries;
 mod queues;
@@ -132,6 +133,12 @@ pub fn router(state: AppState) -> Router {
             "/tags/{id}/assets",
             put(tags::tag_assets).delete(tags::untag_assets),
         )
+        // iCloud Photos connection (Keepsake's own; code routes as icloud-photos-sync's)
+        .route("/icloud/state", get(icloud::state))
+        .route("/icloud/mfa", post(icloud::mfa))
+        .route("/icloud/resend_mfa", post(icloud::resend_mfa))
+        .route("/icloud/sync", post(icloud::sync))
+        .route("/icloud/settings", put(icloud::settings))
         // external libraries
         .route("/libraries", get(libraries::list).post(libraries::create))
         .route(

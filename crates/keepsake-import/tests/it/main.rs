@@ -5,6 +5,7 @@
 mod dance;
 mod download;
 mod flickr_export;
+mod icloud;
 mod listing;
 mod loose_json;
 mod resilience;

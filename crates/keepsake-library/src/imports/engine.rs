@@ -358,6 +358,7 @@ impl Library {
                     &asset.checksum,
                     run_id,
                     &extra_json(&item.meta),
+                    &meta_hash(item),
                 )
                 .await?;
             return Ok(Outcome::Imported(asset.id));
@@ -372,8 +373,23 @@ impl Library {
                 return Ok(Outcome::Skipped("in Keepsake's trash".into()));
             }
             if !options.dry_run {
-                self.add_to_albums(caller, kind, memory, &known.asset_id, item)
-                    .await?;
+                // What the source says changed since it was applied (a source
+                // synced again: a favourite made there): apply it, additively
+                // as ever; else only albums can be new.
+                let hash = meta_hash(item);
+                if known.meta_hash.as_deref() != Some(hash.as_str())
+                    && let Some(asset) = self.db().asset_by_id(&known.asset_id).await?
+                {
+                    let file = self.file_facts(&asset.original_path, item).await;
+                    self.apply_source(caller, kind, memory, &asset.id, item, &file, options)
+                        .await?;
+                    self.db()
+                        .set_import_meta(owner, kind, &item.key, &extra_json(&item.meta), &hash)
+                        .await?;
+                } else {
+                    self.add_to_albums(caller, kind, memory, &known.asset_id, item)
+                        .await?;
+                }
             }
             return Ok(Outcome::Duplicate(
                 known.asset_id,
@@ -442,6 +458,7 @@ impl Library {
                         &blob.sha1,
                         run_id,
                         &extra_json(&item.meta),
+                        &meta_hash(item),
                     )
                     .await?;
             }
@@ -502,6 +519,7 @@ impl Library {
                 &blob.sha1,
                 run_id,
                 &extra_json(&item.meta),
+                &meta_hash(item),
             )
             .await?;
         if stored.duplicate {
@@ -835,6 +853,18 @@ fn description_of(m: &ItemMeta) -> Option<String> {
         (None, Some(d)) => Some(d.to_string()),
         (None, None) => None,
     }
+}
+
+/// A fingerprint of everything the source says about an item besides its
+/// bytes: when it changes, the item's metadata is applied again.
+fn meta_hash(item: &SourceItem) -> String {
+    use sha2::Digest;
+    let said = format!("{:?}|{:?}", item.meta, item.albums);
+    hex_lower(&sha2::Sha256::digest(said.as_bytes()))
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The facts kept as metadata only, as a JSON object.

@@ -62,7 +62,11 @@ impl Library {
 impl Library {
     /// The caller's items from a source kind that are here and not in the
     /// trash, as (item key, asset id).
-    pub async fn imported_items(&self, caller: &Caller, kind: &str) -> Result<Vec<(String, String)>> {
+    pub async fn imported_items(
+        &self,
+        caller: &Caller,
+        kind: &str,
+    ) -> Result<Vec<(String, String)>> {
         caller.require(keepsake_core::Permission::ASSET_READ)?;
         Ok(self.db().imported_items(caller.user_id(), kind).await?)
     }

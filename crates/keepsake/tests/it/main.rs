@@ -5,6 +5,7 @@
 mod api;
 mod authz;
 mod commands;
+mod icloud;
 mod immich_cli;
 mod import_sources;
 mod imports;
