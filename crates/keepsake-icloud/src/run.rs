@@ -188,8 +188,9 @@ pub async fn sign_in(
     let deadline = tokio::time::Instant::now() + timeout;
     let deadline_ms = jiff::Timestamp::now().as_millisecond() + timeout.as_millis() as i64;
     let phones_json = phones_json(&phones);
-    let mut waiting = "Apple sent a code to your trusted devices: enter it on this terminal, \
-                       with POST /api/icloud/mfa?code=NNNNNN, or in the web app"
+    let mut waiting = "Apple sent a code to your trusted devices: enter it in the web app \
+                       (Settings, iCloud Photos), on the terminal that runs the sync, or with \
+                       POST /api/icloud/mfa?code=NNNNNN"
         .to_string();
     loop {
         library

@@ -76,13 +76,24 @@ async fn run_one(
     )
     .await
     {
-        Ok(report) => tracing::info!(
-            run = %report.run.id,
-            imported = report.run.imported,
-            failed = report.run.failed,
-            deleted_in_icloud = report.deleted_in_icloud.len(),
-            "scheduled iCloud sync finished"
-        ),
+        Ok(report) => {
+            tracing::info!(
+                run = %report.run.id,
+                imported = report.run.imported,
+                failed = report.run.failed,
+                deleted_in_icloud = report.deleted_in_icloud.len(),
+                "scheduled iCloud sync finished"
+            );
+            // Told before it happens: past this, a scheduled sync waits for a code.
+            if let Some(t) = report.trust_expires_at
+                && t - jiff::Timestamp::now().as_millisecond() < 7 * 86_400_000
+            {
+                tracing::warn!(
+                    apple_id = %account.account,
+                    "Apple's trust in this server ends within a week; run `keepsake icloud login` to renew it"
+                );
+            }
+        }
         Err(e) => tracing::warn!(error = %e, "scheduled iCloud sync failed"),
     }
 }

@@ -863,3 +863,80 @@ crate::on_each_engine!(
         assert_eq!(got.iter().filter(|a| a["isTrashed"] == true).count(), 0);
     }
 );
+
+/// The web app's part: a scheduled sync waits at Apple's sign-in, and the
+/// person types the code into Settings in a real browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_hands_the_code_to_a_waiting_sync() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf();
+    let harness = root.join("tests/web");
+    assert!(
+        harness.join("node_modules/playwright-core").exists(),
+        "the web test harness is not installed: run `npm ci --prefix tests/web` (scripts/test.sh does)"
+    );
+    for engine in keepsake_testkit::engines() {
+        let lib = library(8);
+        let fake = FakeIcloud::start(FakeAppleAccount::new(APPLE_ID, PASSWORD), lib.clone()).await;
+        let mut config = keepsake_import::icloud::IcloudConfig::new();
+        config.auth_url = fake.auth_url();
+        config.setup_url = fake.setup_url();
+        let server = TestServer::start_with_http(engine, |library| keepsake_http::HttpOptions {
+            icloud: Some(keepsake_icloud::scheduler::Scheduler::start(
+                library.clone(),
+                config,
+            )),
+            ..Default::default()
+        })
+        .await;
+        let admin = server.admin().await;
+        assert_eq!(login(&server, &fake, &[]).code, 0);
+        fake.expire_trust_tokens();
+        fake.expire_sessions();
+        let sent = fake.codes_sent().len();
+        assert_eq!(admin.post("/icloud/sync", &json!({})).await.status, 200);
+        wait_for_state(&admin, "blocked").await;
+        let code = loop {
+            if fake.codes_sent().len() > sent {
+                break fake.last_code().unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let artifacts = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| root.join("target"))
+            .join("web-artifacts")
+            .join(format!("icloud-{:?}", server.engine).to_lowercase());
+        let out = tokio::process::Command::new("node")
+            .arg(harness.join("icloud.mjs"))
+            .arg(&server.url)
+            .arg("admin@example.com")
+            .arg("admin-password")
+            .arg(&code)
+            .arg(&artifacts)
+            .output()
+            .await
+            .expect("run node (Node.js 20 or newer must be installed)");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("all steps passed"),
+            "the iCloud web test failed (screenshots in {}):\n{stdout}\n{}",
+            artifacts.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let state = wait_for_state(&admin, "ready").await;
+        assert!(state["prevError"].is_null(), "{state}");
+        let got = assets(&admin).await;
+        for p in lib.photos.iter().filter(|p| !p.deleted) {
+            assert_eq!(
+                named(&got, &p.file_name).len(),
+                1,
+                "{} arrived",
+                p.file_name
+            );
+        }
+    }
+}
