@@ -211,6 +211,18 @@ async fn import(
             },
         },
         album: settings.album.clone(),
+        // Downloads overlap with storing: ahead of the engine, into its temp
+        // folder (same file system, swept after a crash), never for items
+        // this library already has.
+        prefetch_dir: library
+            .blobs()
+            .temp_path("part")
+            .parent()
+            .map(std::path::Path::to_path_buf),
+        already_have: match library.imported_items(caller, KIND).await {
+            Ok(items) => items.into_iter().map(|(k, _)| k).collect(),
+            Err(e) => return (client, Err(e.into())),
+        },
     };
     let mut source = match IcloudSource::open(client, options).await {
         Ok(s) => s,

@@ -990,6 +990,11 @@ impl IcloudClient {
         Ok(url)
     }
 
+    /// What a download needs, to run one away from the client (prefetching).
+    pub(crate) fn downloader(&self) -> (reqwest::Client, IcloudConfig) {
+        (self.download_http.clone(), self.config.clone())
+    }
+
     /// Downloads a pre-signed URL to `dest` (no cookies or auth headers),
     /// resuming after drops, and checks size and `fileChecksum`. A failed
     /// download leaves no file behind.

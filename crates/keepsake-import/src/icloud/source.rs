@@ -6,11 +6,16 @@
 //! because CloudKit pages by rank and a resumed run lists again anyway; the
 //! engine skips what it already has by key. Download URLs expire after
 //! 30–60 minutes, so `fetch` looks a record up again when its URL is stale.
-//! Items are fetched one at a time, as the `Source` contract asks, so
-//! [`super::IcloudConfig::download_concurrency`] is not used here yet.
+//!
+//! The engine fetches one item at a time; downloads still overlap: given a
+//! prefetch folder, the source downloads the next items (up to
+//! [`super::IcloudConfig::download_concurrency`] at once) while the engine
+//! stores the current one, leaving out items the caller says it already has.
+//! `fetch` then only moves a finished file into place; a prefetch that
+//! failed (an expired link, a drop) is simply done again the careful way.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use keepsake_core::import::{
     ItemLocation, ItemMeta, Source, SourceAlbum, SourceDate, SourceError, SourceItem,
@@ -55,6 +60,17 @@ pub struct IcloudOptions {
     pub shared: SharedPolicy,
     /// Only this album (its name, its full path `Folder/Album`, or its record name).
     pub album: Option<String>,
+    /// Where to download upcoming items ahead of `fetch` (a folder on the same
+    /// file system as the engine's temp files); `None` downloads on demand only.
+    pub prefetch_dir: Option<PathBuf>,
+    /// Item keys the caller already has: never prefetched.
+    pub already_have: HashSet<String>,
+}
+
+/// A download started ahead of `fetch`.
+struct Prefetch {
+    handle: tokio::task::JoinHandle<Result<u64, IcloudError>>,
+    path: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +98,20 @@ pub struct IcloudSource {
     deleted: Vec<String>,
     listed: Vec<String>,
     total: u64,
+    prefetch_dir: Option<PathBuf>,
+    already_have: HashSet<String>,
+    inflight: HashMap<String, Prefetch>,
+    /// The item yielded last: if the engine did not fetch it, its prefetch goes.
+    last_key: Option<String>,
+}
+
+impl Drop for IcloudSource {
+    fn drop(&mut self) {
+        for (_, p) in self.inflight.drain() {
+            p.handle.abort();
+            let _ = std::fs::remove_file(&p.path);
+        }
+    }
 }
 
 impl std::fmt::Debug for IcloudSource {
@@ -116,6 +146,10 @@ impl IcloudSource {
                         .collect(),
                     deleted: listing.deleted,
                     listed,
+                    prefetch_dir: options.prefetch_dir.clone(),
+                    already_have: options.already_have.clone(),
+                    inflight: HashMap::new(),
+                    last_key: None,
                 })
             }
             Err(e) => Err((client, e)),
@@ -123,8 +157,91 @@ impl IcloudSource {
     }
 
     /// The client back (to persist its state, or log out).
-    pub fn into_client(self) -> IcloudClient {
-        self.client
+    pub fn into_client(mut self) -> IcloudClient {
+        let placeholder = IcloudClient::new(
+            self.client.config().clone(),
+            super::auth::SessionState::default(),
+        );
+        std::mem::replace(&mut self.client, placeholder)
+    }
+
+    /// Starts downloads of the next items (the one about to be yielded
+    /// included) until `download_concurrency` are under way.
+    fn prefetch_ahead(&mut self) {
+        let Some(dir) = self.prefetch_dir.clone() else {
+            return;
+        };
+        let window = self.client.config().download_concurrency;
+        if window <= 1 {
+            return;
+        }
+        let upcoming: Vec<String> = self
+            .items
+            .as_slice()
+            .iter()
+            .take(window)
+            .filter(|i| i.skip_reason.is_none() && !i.meta.trashed)
+            .map(|i| i.key.clone())
+            .collect();
+        for key in upcoming {
+            if self.inflight.len() >= window {
+                break;
+            }
+            if self.inflight.contains_key(&key) || self.already_have.contains(&key) {
+                continue;
+            }
+            let Some(target) = self.targets.get(&key) else {
+                continue;
+            };
+            let Some(url) = target.resource.url.clone() else {
+                continue;
+            };
+            let safe: String = key
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let path = dir.join(format!("icloud-prefetch-{}-{safe}", std::process::id()));
+            let (http, config) = self.client.downloader();
+            let checksum = target.resource.checksum.clone();
+            let dest = path.clone();
+            let handle = tokio::spawn(async move {
+                super::download::download(&http, &config, &url, Some(&checksum), &dest).await
+            });
+            self.inflight.insert(key, Prefetch { handle, path });
+        }
+    }
+
+    /// The prefetched file for `key`, moved to `dest`; `false` when there was
+    /// none or it failed (the caller then downloads it itself).
+    async fn take_prefetched(&mut self, key: &str, dest: &Path) -> bool {
+        let Some(p) = self.inflight.remove(key) else {
+            return false;
+        };
+        match p.handle.await {
+            Ok(Ok(_)) => {
+                if tokio::fs::rename(&p.path, dest).await.is_ok() {
+                    return true;
+                }
+                let copied = tokio::fs::copy(&p.path, dest).await.is_ok();
+                let _ = tokio::fs::remove_file(&p.path).await;
+                copied
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(key, error = %e, "prefetch failed; downloading again");
+                let _ = tokio::fs::remove_file(&p.path).await;
+                false
+            }
+            Err(_) => {
+                let _ = tokio::fs::remove_file(&p.path).await;
+                false
+            }
+        }
     }
 
     /// The client, e.g. to save its state between items.
@@ -419,10 +536,23 @@ impl Source for IcloudSource {
     }
 
     async fn next_item(&mut self) -> Result<Option<SourceItem>, SourceError> {
-        Ok(self.items.next())
+        // The engine did not want the last item's bytes: drop its prefetch.
+        if let Some(last) = self.last_key.take()
+            && let Some(p) = self.inflight.remove(&last)
+        {
+            p.handle.abort();
+            let _ = tokio::fs::remove_file(&p.path).await;
+        }
+        self.prefetch_ahead();
+        let item = self.items.next();
+        self.last_key = item.as_ref().map(|i| i.key.clone());
+        Ok(item)
     }
 
     async fn fetch(&mut self, item: &SourceItem, dest: &Path) -> Result<(), SourceError> {
+        if self.take_prefetched(&item.key, dest).await {
+            return Ok(());
+        }
         let mut target =
             self.targets.get(&item.key).cloned().ok_or_else(|| {
                 SourceError::Item(format!("no iCloud file known for {}", item.key))

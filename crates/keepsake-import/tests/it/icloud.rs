@@ -1427,6 +1427,7 @@ async fn the_source_lists_live_pairs_edits_hidden_shared_and_refreshes_expired_u
         edits: EditPolicy::Both,
         shared: SharedPolicy::Album("Family".into()),
         album: None,
+        ..Default::default()
     };
     let mut source = IcloudSource::open(client, options)
         .await

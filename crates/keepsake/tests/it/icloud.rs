@@ -940,3 +940,121 @@ async fn the_web_app_hands_the_code_to_a_waiting_sync() {
         }
     }
 }
+
+crate::on_each_engine!(
+    shared_library_items_arrive_marked_and_in_the_chosen_album,
+    |server| {
+        use keepsake_testkit::fake_icloud::SharedZone;
+        let lib = FakeLibrary::generated_with_shared(80, 3, SharedZone::Joined);
+        let shared: Vec<&FakePhoto> = lib
+            .photos
+            .iter()
+            .filter(|p| p.shared && !p.deleted)
+            .collect();
+        assert!(!shared.is_empty(), "the seed makes shared-library items");
+        let (admin, fake) = start(&server, lib.clone()).await;
+        assert_eq!(
+            login(&server, &fake, &["--shared", "album:Family Library"]).code,
+            0
+        );
+        let out = run(
+            &server,
+            &fake,
+            &["icloud", "sync", "--user", "admin@example.com"],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let got = assets(&admin).await;
+        for p in &shared {
+            let a = named(&got, &p.file_name);
+            assert_eq!(a.len(), 1, "{} arrives", p.file_name);
+            let sources = admin
+                .get(&format!("/assets/{}/sources", a[0]["id"].as_str().unwrap()))
+                .await
+                .json();
+            assert_eq!(sources[0]["facts"]["icloud_library"], "shared", "{sources}");
+            // Who could see it does not hide it from its owner here.
+            assert_ne!(a[0]["visibility"], "hidden", "{}", p.file_name);
+        }
+        let albums = admin.get("/albums").await.json();
+        let family = albums
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["albumName"] == "Family Library")
+            .expect("the shared library's album");
+        let live_halves = shared
+            .iter()
+            .filter(|p| matches!(p.kind, FakeKind::Live { .. }))
+            .count();
+        let count = family["assetCount"].as_u64().unwrap() as usize;
+        assert!(
+            count >= shared.len() && count <= shared.len() + live_halves,
+            "{count} in the album for {} shared items",
+            shared.len()
+        );
+        // Personal items are not in it and carry no shared mark.
+        let own = lib
+            .photos
+            .iter()
+            .find(|p| !p.shared && !p.deleted && !p.hidden)
+            .unwrap();
+        let a = named(&got, &own.file_name);
+        let sources = admin
+            .get(&format!("/assets/{}/sources", a[0]["id"].as_str().unwrap()))
+            .await
+            .json();
+        assert!(sources[0]["facts"]["icloud_library"].is_null(), "{sources}");
+    }
+);
+
+crate::on_each_engine!(
+    a_library_still_indexing_is_not_synced_and_says_why,
+    |server| {
+        let (admin, fake) = start(&server, library(8)).await;
+        assert_eq!(login(&server, &fake, &[]).code, 0);
+        fake.set_indexing(false);
+        let out = run(
+            &server,
+            &fake,
+            &["icloud", "sync", "--user", "admin@example.com"],
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.to_lowercase().contains("index"),
+            "{}",
+            out.stderr
+        );
+        assert!(assets(&admin).await.is_empty());
+        fake.set_indexing(true);
+        let out = run(
+            &server,
+            &fake,
+            &["icloud", "sync", "--user", "admin@example.com"],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(!assets(&admin).await.is_empty());
+    }
+);
+
+crate::on_each_engine!(
+    an_expired_web_session_signs_in_again_without_a_code,
+    |server| {
+        let (admin, fake) = start(&server, library(8)).await;
+        assert_eq!(login(&server, &fake, &[]).code, 0);
+        let codes = fake.codes_sent().len();
+        fake.expire_sessions();
+        let out = run(
+            &server,
+            &fake,
+            &["icloud", "sync", "--user", "admin@example.com"],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            fake.codes_sent().len(),
+            codes,
+            "the trust token spared a code"
+        );
+        assert!(fake.calls("signin/complete") >= 2, "signed in again");
+        assert!(!assets(&admin).await.is_empty());
+    }
+);
