@@ -9,14 +9,16 @@
 //! `cargo bench -p keepsake --bench icloud` (`ICLOUD_BENCH_ITEMS=N` to resize).
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use keepsake_import::icloud::{IcloudClient, IcloudConfig, PhotoList, SessionState, SignIn};
 use keepsake_testkit::fake_icloud::{FakeAppleAccount, FakeIcloud, FakeKind, generated_library};
 
-const EMAIL: &str = "bench@example.com";
+mod common;
+
+use common::{EMAIL, library, row, run};
 const APPLE_ID: &str = "bench@icloud.example";
 const PASSWORD: &str = "bench apple password";
 
@@ -69,7 +71,7 @@ fn main() {
     );
 
     // Keepsake: login (once, with a code), then the first sync and a second.
-    let data = library(work.path());
+    let data = library(work.path(), "icloud");
     login(&data, &fake);
     let calls = fake.calls("records/query");
     let downloads = fake.calls("download");
@@ -127,60 +129,15 @@ async fn client_only(fake: &FakeIcloud, dir: &Path) -> usize {
     n
 }
 
-fn row(name: &str, files: usize, secs: f64, bytes: u64) {
-    println!(
-        "| {name} | {files} | {secs:.2} | {:.0} | {:.1} |",
-        files as f64 / secs,
-        bytes as f64 / secs / 1e6
-    );
-}
-
-fn run(cmd: &mut Command) {
-    let status = cmd.stdout(Stdio::null()).status().expect("run a command");
-    assert!(status.success(), "{cmd:?} failed");
-}
-
 fn keepsake(fake: &FakeIcloud) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keepsake"));
-    cmd.env_remove("KEEPSAKE_DATA_DIR")
-        .env_remove("KEEPSAKE_DATABASE_URL")
-        .env("KEEPSAKE_LOG", "warn")
-        .env("KEEPSAKE_ICLOUD_AUTH_URL", fake.auth_url())
+    let mut cmd = common::keepsake();
+    cmd.env("KEEPSAKE_ICLOUD_AUTH_URL", fake.auth_url())
         .env("KEEPSAKE_ICLOUD_SETUP_URL", fake.setup_url());
     cmd
 }
 
-/// A fresh data dir with the bench account.
-fn library(work: &Path) -> PathBuf {
-    let data = work.join("data");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keepsake"))
-        .args([
-            "user",
-            "create",
-            "--admin",
-            "--email",
-            EMAIL,
-            "--password-stdin",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("keepsake user create");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"bench-password\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    data
-}
-
 fn login(data: &Path, fake: &FakeIcloud) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keepsake"))
+    let mut child = keepsake(fake)
         .args([
             "icloud",
             "login",
@@ -191,9 +148,6 @@ fn login(data: &Path, fake: &FakeIcloud) {
             "--data-dir",
         ])
         .arg(data)
-        .env("KEEPSAKE_ICLOUD_AUTH_URL", fake.auth_url())
-        .env("KEEPSAKE_ICLOUD_SETUP_URL", fake.setup_url())
-        .env("KEEPSAKE_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

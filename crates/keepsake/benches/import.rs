@@ -7,13 +7,15 @@
 //!
 //! `cargo bench -p keepsake --bench import` (`IMPORT_BENCH_ITEMS=N` to resize).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use keepsake_testkit::fake_flickr::{API_KEY, API_SECRET, FakeAccount, FakeFlickr};
 
-const EMAIL: &str = "bench@example.com";
+mod common;
+
+use common::{EMAIL, keepsake, library, row, run};
 
 fn main() {
     let items: usize = std::env::var("IMPORT_BENCH_ITEMS")
@@ -140,57 +142,6 @@ fn main() {
         (calls.saturating_sub(10)) as f64
     );
     drop(fake);
-}
-
-fn row(name: &str, items: usize, secs: f64, bytes: u64) {
-    println!(
-        "| {name} | {items} | {secs:.2} | {:.0} | {:.1} |",
-        items as f64 / secs,
-        bytes as f64 / secs / 1e6
-    );
-}
-
-fn run(cmd: &mut Command) {
-    let status = cmd.stdout(Stdio::null()).status().expect("run a command");
-    assert!(status.success(), "{cmd:?} failed");
-}
-
-fn keepsake() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keepsake"));
-    cmd.env_remove("KEEPSAKE_DATA_DIR")
-        .env_remove("KEEPSAKE_DATABASE_URL")
-        .env("KEEPSAKE_LOG", "warn");
-    cmd
-}
-
-/// A fresh data dir with the bench account.
-fn library(work: &Path, name: &str) -> PathBuf {
-    let data = work.join(format!("data-{name}"));
-    let mut child = keepsake()
-        .args([
-            "user",
-            "create",
-            "--admin",
-            "--email",
-            EMAIL,
-            "--password-stdin",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("keepsake user create");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"bench-password\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    data
 }
 
 /// Runs one import; returns its wall time and the summary line.

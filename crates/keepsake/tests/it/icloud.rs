@@ -591,18 +591,7 @@ crate::on_each_engine!(without_a_code_in_time_the_run_fails_cleanly, |server| {
 async fn a_scheduled_run_waits_for_the_code_handed_in_through_the_api() {
     for engine in keepsake_testkit::engines() {
         let lib = library(10);
-        let fake = FakeIcloud::start(FakeAppleAccount::new(APPLE_ID, PASSWORD), lib.clone()).await;
-        let mut config = keepsake_import::icloud::IcloudConfig::new();
-        config.auth_url = fake.auth_url();
-        config.setup_url = fake.setup_url();
-        let server = TestServer::start_with_http(engine, |library| keepsake_http::HttpOptions {
-            icloud: Some(keepsake_icloud::scheduler::Scheduler::start(
-                library.clone(),
-                config,
-            )),
-            ..Default::default()
-        })
-        .await;
+        let (server, fake) = scheduled_server(engine, &lib).await;
         let admin = server.admin().await;
         // No connection yet.
         assert_eq!(admin.post("/icloud/sync", &json!({})).await.status, 404);
@@ -695,6 +684,26 @@ async fn a_scheduled_run_waits_for_the_code_handed_in_through_the_api() {
             );
         }
     }
+}
+
+/// A server running the iCloud scheduler, pointed at a fake holding `lib`.
+async fn scheduled_server(
+    engine: keepsake_testkit::Engine,
+    lib: &FakeLibrary,
+) -> (TestServer, FakeIcloud) {
+    let fake = FakeIcloud::start(FakeAppleAccount::new(APPLE_ID, PASSWORD), lib.clone()).await;
+    let mut config = keepsake_import::icloud::IcloudConfig::new();
+    config.auth_url = fake.auth_url();
+    config.setup_url = fake.setup_url();
+    let server = TestServer::start_with_http(engine, |library| keepsake_http::HttpOptions {
+        icloud: Some(keepsake_icloud::scheduler::Scheduler::start(
+            library.clone(),
+            config,
+        )),
+        ..Default::default()
+    })
+    .await;
+    (server, fake)
 }
 
 async fn wait_for_state(admin: &Client, want: &str) -> Value {
@@ -880,18 +889,7 @@ async fn the_web_app_hands_the_code_to_a_waiting_sync() {
     );
     for engine in keepsake_testkit::engines() {
         let lib = library(8);
-        let fake = FakeIcloud::start(FakeAppleAccount::new(APPLE_ID, PASSWORD), lib.clone()).await;
-        let mut config = keepsake_import::icloud::IcloudConfig::new();
-        config.auth_url = fake.auth_url();
-        config.setup_url = fake.setup_url();
-        let server = TestServer::start_with_http(engine, |library| keepsake_http::HttpOptions {
-            icloud: Some(keepsake_icloud::scheduler::Scheduler::start(
-                library.clone(),
-                config,
-            )),
-            ..Default::default()
-        })
-        .await;
+        let (server, fake) = scheduled_server(engine, &lib).await;
         let admin = server.admin().await;
         assert_eq!(login(&server, &fake, &[]).code, 0);
         fake.expire_trust_tokens();
