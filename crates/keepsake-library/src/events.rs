@@ -39,6 +39,13 @@ impl LibraryEvent {
     pub fn ends_session_of(&self, caller: &Caller) -> bool {
         match (self, &caller.credential) {
             (
+                LibraryEvent::SessionsEnded {
+                    user_id,
+                    ended: EndedSessions::UserDeleted,
+                },
+                _,
+            ) => *user_id == caller.user_id(),
+            (
                 LibraryEvent::SessionsEnded { user_id, ended },
                 Credential::Session { session_id },
             ) => *user_id == caller.user_id() && ended.includes(session_id),
@@ -53,6 +60,8 @@ pub enum EndedSessions {
     One(String),
     /// Every session but this one (`None`: every session).
     AllBut(Option<String>),
+    /// The user was deleted: every connection of theirs ends, API keys' too.
+    UserDeleted,
 }
 
 impl EndedSessions {
@@ -61,6 +70,7 @@ impl EndedSessions {
         match self {
             EndedSessions::One(id) => id == session_id,
             EndedSessions::AllBut(kept) => kept.as_deref() != Some(session_id),
+            EndedSessions::UserDeleted => true,
         }
     }
 }

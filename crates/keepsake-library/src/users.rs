@@ -196,6 +196,7 @@ impl Library {
         if !self.db().soft_delete_user(id).await? {
             return Err(LibraryError::NotFound("User not found".into()));
         }
+        self.emit_sessions_ended(id, crate::events::EndedSessions::UserDeleted);
         self.db()
             .user_by_id(id)
             .await?

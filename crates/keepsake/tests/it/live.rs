@@ -453,3 +453,57 @@ on_each_engine!(
         );
     }
 );
+
+on_each_engine!(
+    deleting_a_user_closes_all_their_sockets_api_keys_included,
+    |server| {
+        let admin = server.admin().await;
+        let alice = server.user(&admin, "alice@example.com").await;
+        let bob = server.user(&admin, "bob@example.com").await;
+        let mut phone = keepsake_testkit::phone::Phone::iphone(&server);
+        phone
+            .log_in(&server, "alice@example.com", "user-password")
+            .await;
+        let cookie = format!("immich_access_token={}", phone.jar[0].1);
+        let mut cookie_socket = open(&server, &[("cookie", &cookie)])
+            .await
+            .expect("connect");
+        handshake(&mut cookie_socket).await;
+        let key = |c: &Client| match c.credential.clone() {
+            keepsake_testkit::Credential::ApiKey(k) => k,
+            _ => panic!("test users get an API key"),
+        };
+        let mut key_socket = open(&server, &[("x-api-key", &key(&alice))])
+            .await
+            .expect("connect");
+        handshake(&mut key_socket).await;
+        let mut bob_socket = open(&server, &[("x-api-key", &key(&bob))])
+            .await
+            .expect("connect");
+        handshake(&mut bob_socket).await;
+
+        let alice_id = alice.get("/users/me").await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = admin
+            .delete(&format!("/admin/users/{alice_id}"), &json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        expect_disconnect(&mut cookie_socket, "the deleted user's phone").await;
+        expect_disconnect(&mut key_socket, "the deleted user's script").await;
+        // Bob's socket is untouched: an album change of his still reaches it.
+        let album = id(&bob.post("/albums", &json!({ "albumName": "Bob's" })).await);
+        let r = bob
+            .patch(
+                &format!("/albums/{album}"),
+                &json!({ "albumName": "Bob's too" }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            next_event(&mut bob_socket).await,
+            ("on_album_update".to_string(), json!(album))
+        );
+    }
+);
