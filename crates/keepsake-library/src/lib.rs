@@ -79,6 +79,9 @@ pub struct LibraryConfig {
     pub transcode: keepsake_media::video::TranscodeOptions,
     /// Watch external libraries' import paths and scan what changes (inotify).
     pub watch_libraries: bool,
+    /// The key that seals stored sign-ins; `None` means `<data_dir>/secret.key`
+    /// (made on first use). Servers sharing one database need the same key.
+    pub secret_key_file: Option<PathBuf>,
     /// How often live-update connections are pinged, and how long a pong may take.
     pub live_ping_interval: std::time::Duration,
     pub live_ping_timeout: std::time::Duration,
@@ -96,6 +99,7 @@ impl LibraryConfig {
             video_tools: Default::default(),
             transcode: Default::default(),
             watch_libraries: false,
+            secret_key_file: None,
             live_ping_interval: std::time::Duration::from_secs(25),
             live_ping_timeout: std::time::Duration::from_secs(20),
         }
@@ -219,7 +223,12 @@ impl Library {
         // process (the server, or a CLI import next to it) may be mid-upload,
         // and its temp and pending files are not leftovers.
         let alone = lock.try_lock().is_ok();
-        let secret = secrets::SecretKey::load_or_create(&secrets::key_path(&config.data_dir))?;
+        let secret = secrets::SecretKey::load_or_create(
+            &config
+                .secret_key_file
+                .clone()
+                .unwrap_or_else(|| secrets::key_path(&config.data_dir)),
+        )?;
         let db = Db::connect(&config.database_target()).await?;
         let blobs = BlobStore::open_local(&config.data_dir).await?;
         let media_threads = media::MediaThreads::start(config.worker_concurrency);

@@ -17,6 +17,10 @@ pub struct StoreArgs {
     /// Background jobs to run at once.
     #[arg(long, env = "KEEPSAKE_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// The key sealing stored sign-ins (iCloud, Flickr); default
+    /// DATA_DIR/secret.key. Servers sharing one database need the same key.
+    #[arg(long, env = "KEEPSAKE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// Everything a command needs to know.
@@ -31,6 +35,7 @@ impl Config {
         let mut library = LibraryConfig::new(store.data_dir);
         library.database = store.database.filter(|d| !d.is_empty());
         library.worker_concurrency = store.workers.max(1);
+        library.secret_key_file = store.secret_key_file;
         Config { library, listen }
     }
 

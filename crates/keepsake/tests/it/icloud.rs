@@ -1056,3 +1056,39 @@ crate::on_each_engine!(
         assert!(!assets(&admin).await.is_empty());
     }
 );
+
+crate::on_each_engine!(a_sealed_session_opens_only_with_its_key, |server| {
+    let (admin, fake) = start(&server, library(8)).await;
+    let key = server.scratch("keys").join("shared.key");
+    let key = key.to_str().unwrap();
+    assert_eq!(login(&server, &fake, &["--secret-key-file", key]).code, 0);
+    assert_eq!(
+        std::fs::metadata(key).unwrap().len(),
+        32,
+        "the key was made there"
+    );
+    // Another key (the data dir's own): the session cannot be opened, and it says what to do.
+    let out = run(
+        &server,
+        &fake,
+        &["icloud", "sync", "--user", "admin@example.com"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("secret key"), "{}", out.stderr);
+    assert!(assets(&admin).await.is_empty());
+    // The same key: it works.
+    let out = run(
+        &server,
+        &fake,
+        &[
+            "icloud",
+            "sync",
+            "--user",
+            "admin@example.com",
+            "--secret-key-file",
+            key,
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!assets(&admin).await.is_empty());
+});
