@@ -111,6 +111,11 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
+/// Lowercase hex.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Standard base64 with padding; small enough to keep the core free of dependencies.
 pub fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

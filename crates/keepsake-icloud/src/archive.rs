@@ -46,17 +46,12 @@ pub async fn archive(
     input: &mut CodeInput,
     progress: &(dyn Fn(&keepsake_library::imports::ImportProgress) + Send + Sync),
 ) -> Result<ArchiveReport, RunError> {
-    let account = library
-        .remote_account(caller, SERVICE)
-        .await?
-        .ok_or_else(|| {
-            RunError::Invalid(
-                "no iCloud account is connected for this user; run `keepsake icloud login` first"
-                    .into(),
-            )
-        })?;
-    let settings: crate::run::Settings =
-        serde_json::from_str(&account.settings).unwrap_or_default();
+    let (account, settings) = crate::run::connected(library, caller).await?;
+    // The whole library: the album's photos must all be here first.
+    let settings = crate::run::Settings {
+        album: None,
+        ..settings
+    };
     let _claim = library
         .claim_remote_run(caller, SERVICE, request.force)
         .await?;
@@ -64,14 +59,18 @@ pub async fn archive(
         password: request.password.clone(),
         force: request.force,
         dry_run: request.dry_run,
-        // The whole library: the album's photos must all be here first.
-        settings: Some(crate::run::Settings {
-            album: None,
-            ..settings.clone()
-        }),
+        settings: None,
     };
-    let (client, synced) =
-        sync_signed_in(library, caller, config, &sync_request, input, progress).await;
+    let (client, synced) = sync_signed_in(
+        library,
+        caller,
+        config,
+        &sync_request,
+        &settings,
+        input,
+        progress,
+    )
+    .await;
     let result = match (client, synced) {
         (Some(mut client), Ok(_report)) => {
             let r = archive_album(library, caller, &mut client, &request).await;

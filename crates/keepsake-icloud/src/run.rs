@@ -51,7 +51,45 @@ impl Default for Settings {
     }
 }
 
+/// Choices to change, from a command line or an API body; `None` keeps the
+/// stored one. An empty `album` means every album again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsChanges {
+    pub edits: Option<String>,
+    pub shared: Option<String>,
+    pub deleted: Option<String>,
+    pub album: Option<String>,
+    pub mfa_timeout_secs: Option<u64>,
+}
+
+impl SettingsChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == SettingsChanges::default()
+    }
+}
+
 impl Settings {
+    /// These settings with `changes` made, checked.
+    pub fn changed(mut self, changes: &SettingsChanges) -> Result<Settings, RunError> {
+        if let Some(v) = &changes.edits {
+            self.edits = v.clone();
+        }
+        if let Some(v) = &changes.shared {
+            self.shared = v.clone();
+        }
+        if let Some(v) = &changes.deleted {
+            self.deleted = v.clone();
+        }
+        if let Some(v) = &changes.album {
+            self.album = Some(v.clone()).filter(|a| !a.is_empty());
+        }
+        if let Some(v) = changes.mfa_timeout_secs {
+            self.mfa_timeout_secs = v;
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
     /// Checks every choice, saying what is allowed.
     pub fn validate(&self) -> Result<(), RunError> {
         if !["original", "edited", "both"].contains(&self.edits.as_str()) {
@@ -110,6 +148,24 @@ impl CodeInput {
             notify: Box::new(|m| tracing::info!("{m}")),
         }
     }
+}
+
+/// The caller's connection and its stored choices, or an error saying how to make one.
+pub async fn connected(
+    library: &Library,
+    caller: &Caller,
+) -> Result<(keepsake_library::remote::RemoteAccount, Settings), RunError> {
+    let account = library
+        .remote_account(caller, SERVICE)
+        .await?
+        .ok_or_else(|| {
+            RunError::Invalid(
+                "no iCloud account is connected for this user; run `keepsake icloud login --user EMAIL --apple-id ID` first"
+                    .into(),
+            )
+        })?;
+    let settings = serde_json::from_str(&account.settings).unwrap_or_default();
+    Ok((account, settings))
 }
 
 /// The sealed session of the caller's connection (empty for a new one).
@@ -198,20 +254,12 @@ pub async fn sign_in(
             .await?;
         (input.notify)(&waiting);
         let code = loop {
-            let line = match &mut input.lines {
-                Some(rx) => tokio::select! {
-                    l = rx.recv() => l,
-                    _ = tokio::time::sleep(CODE_POLL) => None,
-                    _ = tokio::time::sleep_until(deadline) => {
-                        return Err(RunError::MfaTimeout(timeout.as_secs()));
-                    }
-                },
-                None => tokio::select! {
-                    _ = tokio::time::sleep(CODE_POLL) => None,
-                    _ = tokio::time::sleep_until(deadline) => {
-                        return Err(RunError::MfaTimeout(timeout.as_secs()));
-                    }
-                },
+            let line = tokio::select! {
+                l = next_line(&mut input.lines) => l,
+                _ = tokio::time::sleep(CODE_POLL) => None,
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(RunError::MfaTimeout(timeout.as_secs()));
+                }
             };
             if let Some(line) = line {
                 let line = line.trim().to_string();
@@ -250,6 +298,19 @@ pub async fn sign_in(
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// The next line typed, if any. Once stdin is closed it stops listening
+/// (the API may still hand in a code) instead of waking at once for ever.
+async fn next_line(lines: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
+    let Some(rx) = lines else {
+        return std::future::pending().await;
+    };
+    let line = rx.recv().await;
+    if line.is_none() {
+        *lines = None;
+    }
+    line
 }
 
 fn phones_json(phones: &[TrustedPhone]) -> String {

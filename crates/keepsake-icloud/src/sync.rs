@@ -55,19 +55,15 @@ pub async fn sync(
     input: &mut CodeInput,
     progress: &(dyn Fn(&ImportProgress) + Send + Sync),
 ) -> Result<SyncReport, RunError> {
-    let account = library
-        .remote_account(caller, SERVICE)
-        .await?
-        .ok_or_else(|| {
-            RunError::Invalid(
-                "no iCloud account is connected for this user; run `keepsake icloud login --user EMAIL --apple-id ID` first"
-                    .into(),
-            )
-        })?;
+    let (account, stored) = run::connected(library, caller).await?;
+    let settings = request.settings.clone().unwrap_or(stored);
     let _claim = library
         .claim_remote_run(caller, SERVICE, request.force)
         .await?;
-    let (client, result) = sync_signed_in(library, caller, config, &request, input, progress).await;
+    let (client, result) = sync_signed_in(
+        library, caller, config, &request, &settings, input, progress,
+    )
+    .await;
     let mut trust = None;
     if let Some(mut client) = client {
         if let Err(e) = client.logout().await {
@@ -91,10 +87,7 @@ pub async fn sync(
             trust,
         )
         .await?;
-    result.map(|mut r| {
-        r.trust_expires_at = trust;
-        r
-    })
+    result
 }
 
 /// The body of a sync, for a caller that has claimed the connection: signs
@@ -105,17 +98,10 @@ pub(crate) async fn sync_signed_in(
     caller: &Caller,
     config: IcloudConfig,
     request: &SyncRequest,
+    settings: &Settings,
     input: &mut CodeInput,
     progress: &(dyn Fn(&ImportProgress) + Send + Sync),
 ) -> (Option<IcloudClient>, Result<SyncReport, RunError>) {
-    let settings = match &request.settings {
-        Some(s) => s.clone(),
-        None => match library.remote_account(caller, SERVICE).await {
-            Ok(Some(a)) => serde_json::from_str(&a.settings).unwrap_or_default(),
-            Ok(None) => Settings::default(),
-            Err(e) => return (None, Err(e.into())),
-        },
-    };
     if let Err(e) = settings.validate() {
         return (None, Err(e));
     }
@@ -176,7 +162,7 @@ pub(crate) async fn sync_signed_in(
         })
     };
     let (client, report) = import(
-        library, caller, client, request, &settings, &apple_id, &said, progress,
+        library, caller, client, request, settings, &apple_id, &said, progress,
     )
     .await;
     heartbeat.abort();

@@ -265,6 +265,26 @@ impl Library {
         Ok(library)
     }
 
+    /// Takes `<data>/locks/NAME.lock` without waiting: `None` when another
+    /// process (or another open of it here) holds it. The lock goes with its
+    /// process, so a killed holder never leaves it stale.
+    pub(crate) fn try_lock_file(&self, name: &str) -> Result<Option<std::fs::File>> {
+        let dir = self.config().data_dir.join("locks");
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            LibraryError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
+        let path = dir.join(format!("{name}.lock"));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                LibraryError::Unavailable(format!("cannot open {}: {e}", path.display()))
+            })?;
+        Ok(lock.try_lock().is_ok().then_some(lock))
+    }
+
     pub fn db(&self) -> &Db {
         &self.inner.db
     }

@@ -82,23 +82,11 @@ impl Library {
                  wait for it, or pass --force if you are sure it is gone"
             ))
         };
-        let dir = self.config().data_dir.join("locks");
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            LibraryError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-        })?;
-        let path = dir.join(format!("remote-{service}-{}.lock", caller.user_id()));
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
-                LibraryError::Unavailable(format!("cannot open {}: {e}", path.display()))
-            })?;
-        if lock.try_lock().is_err() {
+        let Some(lock) = self.try_lock_file(&format!("remote-{service}-{}", caller.user_id()))?
+        else {
             // A live process of this machine runs it; --force cannot help.
             return Err(busy());
-        }
+        };
         let host = host_name();
         let holder = format!("{host}:{}", std::process::id());
         let here = format!("{host}:");

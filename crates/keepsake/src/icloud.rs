@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use keepsake_icloud::run::{self, CodeInput, RunError, Settings};
+use keepsake_icloud::run::{self, CodeInput, RunError, Settings, SettingsChanges};
 use keepsake_icloud::sync::{SyncRequest, sync};
 use keepsake_import::icloud::IcloudConfig;
 use keepsake_library::{Caller, Library};
@@ -158,31 +158,14 @@ pub struct ChoiceArgs {
 }
 
 impl ChoiceArgs {
-    fn apply(&self, mut s: Settings) -> Settings {
-        if let Some(v) = &self.edits {
-            s.edits = v.clone();
+    fn changes(&self) -> SettingsChanges {
+        SettingsChanges {
+            edits: self.edits.clone(),
+            shared: self.shared.clone(),
+            deleted: self.deleted.clone(),
+            album: self.album.clone(),
+            mfa_timeout_secs: self.mfa_timeout,
         }
-        if let Some(v) = &self.shared {
-            s.shared = v.clone();
-        }
-        if let Some(v) = &self.deleted {
-            s.deleted = v.clone();
-        }
-        if self.album.is_some() {
-            s.album = self.album.clone();
-        }
-        if let Some(v) = self.mfa_timeout {
-            s.mfa_timeout_secs = v;
-        }
-        s
-    }
-
-    fn is_empty(&self) -> bool {
-        self.edits.is_none()
-            && self.shared.is_none()
-            && self.deleted.is_none()
-            && self.album.is_none()
-            && self.mfa_timeout.is_none()
     }
 }
 
@@ -201,7 +184,7 @@ pub async fn run_icloud(command: IcloudCommand) -> Result<u8> {
                 password_and_lines(common.password_stdin, &apple_id, true).await?;
             let password = password.expect("asked for");
             let stored = stored_settings(&library, &caller).await?;
-            let settings = choices.apply(stored);
+            let settings = stored.changed(&choices.changes())?;
             let mut input = lines.into_input();
             match run::login(
                 &library,
@@ -244,10 +227,15 @@ pub async fn run_icloud(command: IcloudCommand) -> Result<u8> {
             let config = common.endpoints.config()?;
             let id = stored_apple_id(&library, &caller).await;
             let (password, lines) = password_and_lines(common.password_stdin, &id, false).await?;
-            let settings = if choices.is_empty() {
+            let changes = choices.changes();
+            let settings = if changes.is_empty() {
                 None
             } else {
-                Some(choices.apply(stored_settings(&library, &caller).await?))
+                Some(
+                    stored_settings(&library, &caller)
+                        .await?
+                        .changed(&changes)?,
+                )
             };
             let mut input = lines.into_input();
             let request = SyncRequest {

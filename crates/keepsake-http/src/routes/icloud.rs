@@ -179,30 +179,23 @@ pub async fn settings(
     Auth(caller): Auth,
     crate::extract::Json(body): crate::extract::Json<SettingsBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    use keepsake_icloud::run::{Settings, next_run_at};
+    use keepsake_icloud::run::{Settings, SettingsChanges, next_run_at};
     let Some(a) = state.library.remote_account(&caller, SERVICE).await? else {
         return Err(LibraryError::NotFound(
             "no iCloud account is connected; run `keepsake icloud login` first".into(),
         )
         .into());
     };
-    let mut s: Settings = serde_json::from_str(&a.settings).unwrap_or_default();
-    if let Some(v) = body.edits {
-        s.edits = v;
-    }
-    if let Some(v) = body.shared {
-        s.shared = v;
-    }
-    if let Some(v) = body.deleted {
-        s.deleted = v;
-    }
-    if let Some(v) = body.album {
-        s.album = Some(v).filter(|a| !a.is_empty());
-    }
-    if let Some(v) = body.mfa_timeout_secs {
-        s.mfa_timeout_secs = v;
-    }
-    s.validate()
+    let stored: Settings = serde_json::from_str(&a.settings).unwrap_or_default();
+    let changes = SettingsChanges {
+        edits: body.edits,
+        shared: body.shared,
+        deleted: body.deleted,
+        album: body.album,
+        mfa_timeout_secs: body.mfa_timeout_secs,
+    };
+    let s = stored
+        .changed(&changes)
         .map_err(|e| LibraryError::Invalid(e.to_string()))?;
     let schedule = body.schedule.filter(|c| !c.trim().is_empty());
     let next =

@@ -226,7 +226,7 @@ impl Signer {
 pub fn random_nonce() -> String {
     use rand::Rng as _;
     let bytes: [u8; 16] = rand::thread_rng().r#gen();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    keepsake_core::hex_encode(&bytes)
 }
 
 /// What `oauth/request_token` answers.

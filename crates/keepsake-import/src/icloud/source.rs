@@ -67,10 +67,21 @@ pub struct IcloudOptions {
     pub already_have: HashSet<String>,
 }
 
-/// A download started ahead of `fetch`.
+/// A download started ahead of `fetch`; dropped unfinished, it stops and
+/// leaves no file behind.
 struct Prefetch {
     handle: tokio::task::JoinHandle<Result<u64, IcloudError>>,
     path: PathBuf,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        if !self.handle.is_finished() {
+            self.handle.abort();
+        }
+        // Taken files were moved away first; a missing file is fine.
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,15 +114,6 @@ pub struct IcloudSource {
     inflight: HashMap<String, Prefetch>,
     /// The item yielded last: if the engine did not fetch it, its prefetch goes.
     last_key: Option<String>,
-}
-
-impl Drop for IcloudSource {
-    fn drop(&mut self) {
-        for (_, p) in self.inflight.drain() {
-            p.handle.abort();
-            let _ = std::fs::remove_file(&p.path);
-        }
-    }
 }
 
 impl std::fmt::Debug for IcloudSource {
@@ -157,12 +159,8 @@ impl IcloudSource {
     }
 
     /// The client back (to persist its state, or log out).
-    pub fn into_client(mut self) -> IcloudClient {
-        let placeholder = IcloudClient::new(
-            self.client.config().clone(),
-            super::auth::SessionState::default(),
-        );
-        std::mem::replace(&mut self.client, placeholder)
+    pub fn into_client(self) -> IcloudClient {
+        self.client
     }
 
     /// Starts downloads of the next items (the one about to be yielded
@@ -220,27 +218,20 @@ impl IcloudSource {
     /// The prefetched file for `key`, moved to `dest`; `false` when there was
     /// none or it failed (the caller then downloads it itself).
     async fn take_prefetched(&mut self, key: &str, dest: &Path) -> bool {
-        let Some(p) = self.inflight.remove(key) else {
+        let Some(mut p) = self.inflight.remove(key) else {
             return false;
         };
-        match p.handle.await {
+        // Whatever happens, dropping `p` removes what is left of its file.
+        match (&mut p.handle).await {
             Ok(Ok(_)) => {
-                if tokio::fs::rename(&p.path, dest).await.is_ok() {
-                    return true;
-                }
-                let copied = tokio::fs::copy(&p.path, dest).await.is_ok();
-                let _ = tokio::fs::remove_file(&p.path).await;
-                copied
+                tokio::fs::rename(&p.path, dest).await.is_ok()
+                    || tokio::fs::copy(&p.path, dest).await.is_ok()
             }
             Ok(Err(e)) => {
                 tracing::debug!(key, error = %e, "prefetch failed; downloading again");
-                let _ = tokio::fs::remove_file(&p.path).await;
                 false
             }
-            Err(_) => {
-                let _ = tokio::fs::remove_file(&p.path).await;
-                false
-            }
+            Err(_) => false,
         }
     }
 
@@ -537,11 +528,8 @@ impl Source for IcloudSource {
 
     async fn next_item(&mut self) -> Result<Option<SourceItem>, SourceError> {
         // The engine did not want the last item's bytes: drop its prefetch.
-        if let Some(last) = self.last_key.take()
-            && let Some(p) = self.inflight.remove(&last)
-        {
-            p.handle.abort();
-            let _ = tokio::fs::remove_file(&p.path).await;
+        if let Some(last) = self.last_key.take() {
+            self.inflight.remove(&last);
         }
         self.prefetch_ahead();
         let item = self.items.next();

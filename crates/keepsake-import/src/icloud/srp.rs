@@ -118,11 +118,7 @@ pub fn derive_password(
     let digest = sha256(&[password.as_bytes()]);
     let input: Vec<u8> = match protocol {
         Protocol::S2k => digest.to_vec(),
-        Protocol::S2kFo => digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-            .into_bytes(),
+        Protocol::S2kFo => keepsake_core::hex_encode(&digest).into_bytes(),
     };
     pbkdf2_sha256(&input, salt, iterations)
 }

@@ -99,31 +99,18 @@ impl Library {
         caller.require(Permission::ASSET_UPLOAD)?;
         // One process per source at a time. The lock is a file lock, so a
         // killed run's lock goes with its process and the next start resumes.
-        let dir = self.config().data_dir.join("locks");
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            LibraryError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-        })?;
         let digest = {
             use sha2::Digest;
             let mut h = sha2::Sha256::new();
             h.update(format!("{}\n{kind}\n{}", caller.user_id(), options.label));
             h.finalize()
         };
-        let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        let path = dir.join(format!("import-{name}.lock"));
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
-                LibraryError::Unavailable(format!("cannot open {}: {e}", path.display()))
-            })?;
-        if lock.try_lock().is_err() {
+        let name = format!("import-{}", keepsake_core::hex_encode(&digest[..12]));
+        let Some(lock) = self.try_lock_file(&name)? else {
             return Err(LibraryError::Conflict(format!(
                 "another import of this {kind} source is running for this user; wait for it to finish (GET /api/imports shows its progress)"
             )));
-        }
+        };
         let run = self.start_run(caller.user_id(), kind, options).await?;
         Ok(StartedImport { run, _lock: lock })
     }
@@ -860,11 +847,7 @@ fn description_of(m: &ItemMeta) -> Option<String> {
 fn meta_hash(item: &SourceItem) -> String {
     use sha2::Digest;
     let said = format!("{:?}|{:?}", item.meta, item.albums);
-    hex_lower(&sha2::Sha256::digest(said.as_bytes()))
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    keepsake_core::hex_encode(&sha2::Sha256::digest(said.as_bytes()))
 }
 
 /// The facts kept as metadata only, as a JSON object.
