@@ -146,10 +146,10 @@ try {
     await page.waitForURL('**/photos');
   });
 
-  await run(`upload ${files.length} photos through the page (one connection drops and is retried)`, async () => {
+  await run(`upload ${files.length} photos through the page (one connection drops and is resumed)`, async () => {
     let dropped = 0;
-    await page.route('**/api/assets', (r) => {
-      if (r.request().method() === 'POST' && dropped === 0) {
+    await page.route('**/api/upload/*', (r) => {
+      if (r.request().method() === 'PATCH' && dropped === 0) {
         dropped++;
         return r.abort('connectionreset');
       }
@@ -161,7 +161,7 @@ try {
     await page.waitForFunction((n) => document.querySelectorAll('.up-item[data-status=done]').length === n, files.length, { timeout: 120000 });
     expect((await page.locator('.up-item[data-status=error]').count()) === 0, 'some uploads failed');
     expect(dropped === 1, 'the dropped connection did not happen');
-    await page.unroute('**/api/assets');
+    await page.unroute('**/api/upload/*');
   });
 
   await run('the same files again are reported as duplicates', async () => {

@@ -1,11 +1,12 @@
 // Why this file exists: uploading. One queue for the whole app (so uploads
 // go on while the person browses), fed by the file picker and by dropping
-// files or folders anywhere on the page. Each file is one multipart POST to
-// /api/assets through XMLHttpRequest, for its upload progress; at most three
-// run at once. The server answers 201 (new) or 200 with status "duplicate";
-// a network failure retries the file after a pause (the server has no
-// resumable uploads, so a retry sends the file again), and failed files can
-// be retried by hand. Nothing heavy runs here: no hashing in the browser.
+// files or folders anywhere on the page; at most three files go at once.
+// Each file is a resumable upload (/api/upload, see the server's
+// routes/resumable.rs): created, then sent in pieces through XMLHttpRequest
+// for progress. When the connection drops or stalls, the file waits a moment,
+// asks the server how much arrived, and sends only the rest. The server
+// answers 201 (new) or 200 with status "duplicate"; failed files can be
+// retried by hand. Nothing heavy runs here: no hashing in the browser.
 
 import { get } from './api.js';
 import { h, icon, iconButton } from './dom.js';
@@ -13,7 +14,11 @@ import { bytes, plural } from './format.js';
 
 const CONCURRENCY = 3;
 const RETRY_DELAYS = [2000, 5000, 15000];
-const RETRYABLE = new Set([0, 408, 429, 502, 503, 504]);
+// Pieces of a file per request: small enough for proxies that cap request
+// bodies, large enough that a photo goes in one.
+const PIECE = 32 * 1024 * 1024;
+const STALL_MS = 60000;
+const RETRYABLE = new Set([0, 408, 409, 429, 502, 503, 504]);
 
 const items = [];
 let running = 0;
@@ -123,7 +128,7 @@ export async function add(files) {
   panel.hidden = false;
   panel.classList.remove('collapsed');
   for (const file of files) {
-    const item = { key: ++seq, file, status: 'queued', loaded: 0, attempts: 0, error: '', row: null };
+    const item = { key: ++seq, file, status: 'queued', loaded: 0, attempts: 0, error: '', row: null, location: null };
     if (!(await supported(file.name))) {
       item.status = 'unsupported';
       item.error = 'Not a photo or video this server accepts';
@@ -144,38 +149,118 @@ function pump() {
   drawSummary();
 }
 
-function send(item) {
+/** The asset's fields, as the X-Keepsake-Asset-Data header wants them. */
+function assetData(f) {
+  const modified = new Date(f.lastModified || Date.now()).toISOString();
+  const json = JSON.stringify({
+    filename: f.name,
+    fileCreatedAt: modified,
+    fileModifiedAt: modified,
+    deviceAssetId: `web-${f.name}-${f.size}-${f.lastModified}`,
+    deviceId: 'keepsake-web',
+  });
+  let bin = '';
+  for (const b of new TextEncoder().encode(json)) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+/** An HTTP failure that carries its status (0: the connection failed). */
+function failure(status, body) {
+  return Object.assign(new Error((body && body.message) || (status === 0 ? 'Connection lost' : `Failed (${status})`)), { status, body });
+}
+
+/** Sends one piece with XMLHttpRequest, for its upload progress. Gives up on
+ * a connection that shows no progress for STALL_MS, so a hung network is
+ * retried instead of waited on forever. */
+function patchPiece(item, start, blob, last) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PATCH', item.location);
+    xhr.responseType = 'json';
+    xhr.setRequestHeader('Upload-Offset', String(start));
+    xhr.setRequestHeader('Upload-Complete', last ? '?1' : '?0');
+    xhr.setRequestHeader('Content-Type', 'application/partial-upload');
+    let stall = 0;
+    const watch = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => xhr.abort(), STALL_MS);
+    };
+    xhr.upload.onprogress = (e) => {
+      item.loaded = start + e.loaded;
+      watch();
+      drawItem(item);
+    };
+    xhr.onload = () => {
+      clearTimeout(stall);
+      resolve({ status: xhr.status, body: xhr.response, offset: xhr.getResponseHeader('Upload-Offset') });
+    };
+    xhr.onerror = xhr.onabort = xhr.ontimeout = () => {
+      clearTimeout(stall);
+      reject(failure(0));
+    };
+    watch();
+    xhr.send(blob);
+  });
+}
+
+/** Where the upload stands on the server: creates it the first time, asks
+ * its offset after an interruption (so only the missing bytes are sent). */
+async function resumePoint(item) {
+  const f = item.file;
+  if (item.location) {
+    const r = await fetch(item.location, { method: 'HEAD', cache: 'no-store' }).catch(() => { throw failure(0); });
+    if (r.status === 204) return Number(r.headers.get('Upload-Offset'));
+    if (r.status !== 404) throw failure(r.status);
+    item.location = null; // expired or ended: start again
+  }
+  const r = await fetch('/api/upload', {
+    method: 'POST',
+    headers: { 'Upload-Complete': '?0', 'Upload-Length': String(f.size), 'X-Keepsake-Asset-Data': assetData(f) },
+  }).catch(() => { throw failure(0); });
+  if (r.status !== 201) throw failure(r.status, await r.json().catch(() => null));
+  item.location = r.headers.get('Location');
+  return 0;
+}
+
+async function send(item) {
   running++;
   item.status = 'uploading';
   item.attempts++;
-  item.loaded = 0;
   drawItem(item);
   const f = item.file;
-  const form = new FormData();
-  const modified = new Date(f.lastModified || Date.now()).toISOString();
-  form.append('deviceAssetId', `web-${f.name}-${f.size}-${f.lastModified}`);
-  form.append('deviceId', 'keepsake-web');
-  form.append('fileCreatedAt', modified);
-  form.append('fileModifiedAt', modified);
-  form.append('filename', f.name);
-  form.append('assetData', f, f.name);
-  const xhr = new XMLHttpRequest();
-  xhr.open('POST', '/api/assets');
-  xhr.responseType = 'json';
-  xhr.upload.onprogress = (e) => {
-    item.loaded = e.loaded;
-    drawItem(item);
-  };
-  const finish = (status, body) => {
-    running--;
-    if (status === 201 || status === 200) {
-      item.status = body && body.status === 'duplicate' ? 'duplicate' : 'done';
-      item.assetId = body && body.id;
-      item.loaded = f.size;
-      scheduleNotify();
-    } else if (RETRYABLE.has(status) && item.attempts <= RETRY_DELAYS.length) {
+  const before = item.loaded;
+  try {
+    let offset = await resumePoint(item);
+    item.loaded = offset;
+    for (;;) {
+      const end = Math.min(f.size, offset + PIECE);
+      const last = end === f.size;
+      const r = await patchPiece(item, offset, f.slice(offset, end), last);
+      if (r.status === 409 && r.offset !== null) {
+        offset = Number(r.offset); // the server has a different count: go from its
+      } else if (!last && r.status === 204) {
+        offset = Number(r.offset);
+      } else if (last && (r.status === 200 || r.status === 201)) {
+        item.status = r.body && r.body.status === 'duplicate' ? 'duplicate' : 'done';
+        item.assetId = r.body && r.body.id;
+        item.loaded = f.size;
+        item.location = null;
+        item.error = '';
+        scheduleNotify();
+        break;
+      } else {
+        throw failure(r.status, r.body);
+      }
+      item.loaded = offset;
+    }
+  } catch (e) {
+    const status = e.status || 0;
+    // Progress since the last try means the connection works at times:
+    // keep resuming rather than give up after a few drops.
+    if (item.loaded > before) item.attempts = 1;
+    if (RETRYABLE.has(status) && item.attempts <= RETRY_DELAYS.length) {
       item.status = 'waiting';
-      item.error = status === 0 ? 'Connection lost; retrying…' : `Server busy (${status}); retrying…`;
+      item.error = status === 0 ? 'Connection lost; resuming…' : `Server busy (${status}); resuming…`;
       setTimeout(() => {
         if (item.status === 'waiting') {
           item.status = 'queued';
@@ -184,16 +269,18 @@ function send(item) {
       }, RETRY_DELAYS[item.attempts - 1]);
     } else {
       item.status = 'error';
-      item.error = (body && body.message) || (status === 0 ? 'Connection lost' : `Failed (${status})`);
+      item.error = e.message;
+      if (item.location) {
+        fetch(item.location, { method: 'DELETE' }).catch(() => {});
+        item.location = null;
+        item.loaded = 0;
+      }
       if (status === 401) get('/users/me').catch(() => {});
     }
-    drawItem(item);
-    pump();
-  };
-  xhr.onload = () => finish(xhr.status, xhr.response);
-  xhr.onerror = () => finish(0, null);
-  xhr.ontimeout = () => finish(0, null);
-  xhr.send(form);
+  }
+  running--;
+  drawItem(item);
+  pump();
 }
 
 let followUps = [];

@@ -14,6 +14,10 @@
 //! complete file. The library records each link before it happens, so a file
 //! linked by a crashed upload is found and removed too.
 
+mod partial;
+
+pub use partial::PartialWriter;
+
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 

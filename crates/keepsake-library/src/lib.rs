@@ -25,6 +25,7 @@ pub mod imports;
 mod libraries;
 mod media;
 pub mod remote;
+mod resumable;
 mod secrets;
 mod server;
 pub mod sync;
@@ -54,6 +55,7 @@ pub use keepsake_media::video::{Tools as VideoTools, TranscodeOptions};
 pub use libraries::scan::LIBRARY_QUEUE;
 pub use libraries::{LibraryValidation, NewLibraryInput, PathCheck, ScanReport};
 pub use media::{ENCODED_VIDEO, METADATA_QUEUE, PREVIEW, THUMBNAIL, THUMBNAIL_QUEUE, VIDEO_QUEUE};
+pub use resumable::{AppendStart, Appender, UPLOAD_EXPIRY, UploadState};
 pub use server::{ServerStatistics, StorageInfo, UserUsage};
 pub use users::{AdminUserChanges, NewUserInput};
 pub use worker::{QueueInfo, WorkerHandle};
@@ -137,6 +139,8 @@ struct Inner {
     events: tokio::sync::broadcast::Sender<LibraryEvent>,
     /// Seals what outside services gave a person (see `secrets`).
     secret: secrets::SecretKey,
+    /// Resumable uploads being appended to in this process.
+    appending: resumable::Appending,
     /// A shared lock on `<data dir>/keepsake.lock`, held while the library is
     /// open, so start-up clean-up never runs under another process's feet.
     _data_dir_lock: std::fs::File,
@@ -243,6 +247,7 @@ impl Library {
                 watcher: std::sync::Mutex::new(None),
                 events: tokio::sync::broadcast::channel(events::EVENT_CAPACITY).0,
                 secret,
+                appending: resumable::Appending::default(),
                 _data_dir_lock: lock,
             }),
         };
@@ -300,6 +305,7 @@ impl Library {
     /// Removes leftovers of an interrupted run; safe to call at any start.
     async fn recover(&self) -> Result<()> {
         let temps = self.blobs().sweep_temp().await?;
+        self.settle_uploads().await?;
         let orphans = self.db().orphaned_pending_files().await?;
         let mut cleared = Vec::new();
         for (path, checksum) in orphans {

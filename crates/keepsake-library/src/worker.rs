@@ -275,6 +275,7 @@ impl Library {
             .prune_deletes(now - self.config().change_retention_days * day)
             .await?;
         self.db().prune_done_jobs(now - day).await?;
+        self.sweep_expired_uploads().await;
         Ok(())
     }
 

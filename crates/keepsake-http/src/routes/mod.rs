@@ -8,6 +8,7 @@ mod icloud;
 mod imports;
 mod libraries;
 mod queues;
+mod resumable;
 mod search;
 mod server;
 mod socket;
@@ -78,6 +79,13 @@ pub fn router(state: AppState) -> Router {
             post(upload::upload)
                 .put(assets::bulk_update)
                 .delete(assets::delete),
+        )
+        .route("/upload", post(resumable::create))
+        .route(
+            "/upload/{id}",
+            axum::routing::head(resumable::offset)
+                .patch(resumable::append)
+                .delete(resumable::cancel),
         )
         .route("/assets/bulk-upload-check", post(assets::bulk_upload_check))
         .route("/assets/statistics", get(assets::statistics))

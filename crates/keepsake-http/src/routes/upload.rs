@@ -73,7 +73,7 @@ pub async fn upload(
     Ok(answer(&outcome.id, outcome.duplicate))
 }
 
-fn answer(id: &str, duplicate: bool) -> Response {
+pub(super) fn answer(id: &str, duplicate: bool) -> Response {
     if duplicate {
         (
             StatusCode::OK,
@@ -97,15 +97,6 @@ struct Parts {
 }
 
 impl Parts {
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-
     async fn discard(&mut self, library: &Library) {
         if let Some((b, _)) = self.original.take() {
             library.blobs().discard(b).await;
@@ -116,51 +107,73 @@ impl Parts {
     }
 
     fn meta(&self, part_name: &str) -> Result<UploadMeta, ApiError> {
-        let date = |name: &str| -> Result<Option<Timestamp>, ApiError> {
-            match self.field(name) {
-                None => Ok(None),
-                Some(v) => Timestamp::parse_iso(v).map(Some).ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "Validation failed: {name} must be an ISO 8601 date"
-                    ))
-                }),
-            }
-        };
-        let is_favorite = match self.field("isFavorite") {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => {
-                return Err(ApiError::bad_request(
-                    "Validation failed: isFavorite must be a boolean",
-                ));
-            }
-        };
-        let visibility = match self.field("visibility") {
-            None => None,
-            Some(v) => Some(Visibility::parse(v).ok_or_else(|| ApiError::bad_request("Validation failed: visibility must be one of archive, timeline, hidden, locked"))?),
-        };
-        let duration_ms = match self.field("duration") {
-            None => None,
-            Some(v) => Some(parse_duration(v).ok_or_else(|| {
-                ApiError::bad_request("Validation failed: duration must be milliseconds")
-            })?),
-        };
-        let file_name = self.field("filename").unwrap_or(part_name).to_string();
-        if file_name.is_empty() {
+        fields_meta(&self.fields, part_name)
+    }
+}
+
+/// The upload's text fields as the library's [`UploadMeta`]; `part_name` is the
+/// file part's own name, used when there is no `filename` field. Shared with
+/// the resumable uploads, whose fields arrive in a header.
+pub(super) fn fields_meta(
+    fields: &[(String, String)],
+    part_name: &str,
+) -> Result<UploadMeta, ApiError> {
+    let field = |name: &str| -> Option<&str> {
+        fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let date = |name: &str| -> Result<Option<Timestamp>, ApiError> {
+        match field(name) {
+            None => Ok(None),
+            Some(v) => Timestamp::parse_iso(v).map(Some).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "Validation failed: {name} must be an ISO 8601 date"
+                ))
+            }),
+        }
+    };
+    let is_favorite = match field("isFavorite") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
             return Err(ApiError::bad_request(
-                "Validation failed: the file needs a name",
+                "Validation failed: isFavorite must be a boolean",
             ));
         }
-        Ok(UploadMeta {
-            file_name,
-            file_created_at: date("fileCreatedAt")?,
-            file_modified_at: date("fileModifiedAt")?,
-            is_favorite,
-            visibility,
-            duration_ms,
-            live_photo_video_id: self.field("livePhotoVideoId").map(str::to_string),
-        })
+    };
+    let visibility = match field("visibility") {
+        None => None,
+        Some(v) => Some(Visibility::parse(v).ok_or_else(|| {
+            ApiError::bad_request(
+                "Validation failed: visibility must be one of archive, timeline, hidden, locked",
+            )
+        })?),
+    };
+    let duration_ms = match field("duration") {
+        None => None,
+        Some(v) => Some(parse_duration(v).ok_or_else(|| {
+            ApiError::bad_request("Validation failed: duration must be milliseconds")
+        })?),
+    };
+    let file_name = field("filename").unwrap_or(part_name).to_string();
+    if file_name.is_empty() {
+        return Err(ApiError::bad_request(
+            "Validation failed: the file needs a name",
+        ));
     }
+    Ok(UploadMeta {
+        file_name,
+        file_created_at: date("fileCreatedAt")?,
+        file_modified_at: date("fileModifiedAt")?,
+        is_favorite,
+        visibility,
+        duration_ms,
+        live_photo_video_id: field("livePhotoVideoId").map(str::to_string),
+    })
 }
 
 /// Reads and drops what is left of a refused upload (up to a bound), so that

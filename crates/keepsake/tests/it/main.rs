@@ -14,6 +14,7 @@ mod live;
 mod media;
 mod mobile;
 mod phone_db;
+mod resumable;
 mod safety;
 mod sync;
 mod sync_safety;

@@ -311,6 +311,38 @@ on_each_engine!(the_web_app_end_to_end_in_chromium, |server| {
     assert!(stdout.contains("all steps passed"), "{stdout}\n{stderr}");
 });
 
+on_each_engine!(the_web_app_resumes_an_upload_cut_off_midway, |server| {
+    let harness = harness();
+    server.admin().await;
+    let dir = server.scratch("resume");
+    let photo = dir.join("big.jpg");
+    std::fs::write(&photo, fixtures::jpeg(&dir, 3000, 2000, 3)).unwrap();
+    let artifacts = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("web-artifacts")
+        .join(format!("{:?}", server.engine).to_lowercase());
+    let out = tokio::process::Command::new("node")
+        .arg(harness.join("upload-resume.mjs"))
+        .arg(&server.url)
+        .args(["admin@example.com", "admin-password"])
+        .arg(&photo)
+        .arg(&artifacts)
+        .output()
+        .await
+        .expect("run node (Node.js 20 or newer must be installed)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the resumed upload failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("\"checksumMatches\":true"),
+        "{stdout}\n{stderr}"
+    );
+});
+
 #[test]
 fn the_web_apps_layout_and_timeline_logic_pass_their_unit_tests() {
     let unit = workspace().join("tests/web/unit");
