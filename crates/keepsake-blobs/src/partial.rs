@@ -138,14 +138,28 @@ impl BlobStore {
 
     /// Moves a complete partial upload into `tmp/` as a finished blob (hashed
     /// and measured), and removes its description.
-    pub async fn finish_partial(&self, id: &str) -> Result<FinishedBlob> {
+    ///
+    /// `known` is the SHA-1 and size of the bytes when the caller hashed them
+    /// as they arrived (and synced them); without it the file is read again.
+    pub async fn finish_partial(
+        &self,
+        id: &str,
+        known: Option<([u8; 20], u64)>,
+    ) -> Result<FinishedBlob> {
         let (part, json) = self.partial_paths(id)?;
         let dest = self.temp_path("part");
         tokio::fs::rename(&part, &dest)
             .await
             .map_err(|e| io_error("cannot move", &part, e))?;
         let _ = tokio::fs::remove_file(&json).await;
-        self.adopt_temp(dest).await
+        match known {
+            Some((sha1, size)) => Ok(FinishedBlob {
+                path: dest,
+                size,
+                sha1,
+            }),
+            None => self.adopt_temp(dest).await,
+        }
     }
 
     /// Puts a finished blob back as the complete partial upload `id` (its
@@ -291,7 +305,7 @@ mod tests {
         assert_eq!(w.len(), 20);
         w.write(b"jumps over the lazy dog").await.unwrap();
         w.sync().await.unwrap();
-        let done = store.finish_partial("u1").await.unwrap();
+        let done = store.finish_partial("u1", None).await.unwrap();
         assert_eq!(done.size, 43);
         assert_eq!(
             keepsake_core::base64_encode(&done.sha1),

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use keepsake_core::{Permission, Timestamp, Visibility};
 use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
 
 use crate::{Caller, ErrorKind, Library, LibraryError, Result, UploadMeta, UploadOutcome};
 
@@ -87,6 +88,10 @@ struct Slot {
     lock: Arc<tokio::sync::Mutex<()>>,
     /// Bumped by each newcomer; the current appender stops when it changes.
     takeover: tokio::sync::watch::Sender<u64>,
+    /// The SHA-1 of the bytes so far and how many they were, carried from
+    /// one request to the next so completing needs no second read of the
+    /// file. Lost with the process (or a failed write): then the file is read.
+    hash: std::sync::Mutex<Option<(u64, Sha1)>>,
 }
 
 impl Appending {
@@ -98,6 +103,7 @@ impl Appending {
                 Arc::new(Slot {
                     lock: Arc::new(tokio::sync::Mutex::new(())),
                     takeover: tokio::sync::watch::channel(0).0,
+                    hash: std::sync::Mutex::new(None),
                 })
             })
             .clone()
@@ -137,6 +143,8 @@ pub struct Appender {
     id: String,
     info: Info,
     writer: keepsake_blobs::PartialWriter,
+    hasher: Option<Sha1>,
+    slot: Arc<Slot>,
     takeover: tokio::sync::watch::Receiver<u64>,
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
@@ -249,11 +257,18 @@ impl Library {
             _ => {}
         }
         let writer = self.blobs().append_partial(id).await?;
+        let hasher = match slot.hash.lock().expect("not poisoned").take() {
+            Some((at, h)) if at == writer.len() => Some(h),
+            _ if writer.is_empty() => Some(Sha1::new()),
+            _ => None,
+        };
         Ok(AppendStart::Ready(Box::new(Appender {
             library: self.clone(),
             id: id.to_string(),
             info,
             writer,
+            hasher,
+            slot,
             takeover,
             _guard: guard,
         })))
@@ -352,8 +367,19 @@ impl Appender {
                 self.writer.len()
             )));
         }
-        self.writer.write(bytes).await?;
-        Ok(())
+        match self.writer.write(bytes).await {
+            Ok(()) => {
+                if let Some(h) = &mut self.hasher {
+                    h.update(bytes);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Part of the bytes may be in the file: the hash no longer fits.
+                self.hasher = None;
+                Err(e.into())
+            }
+        }
     }
 
     pub fn offset(&self) -> u64 {
@@ -370,6 +396,9 @@ impl Appender {
     /// Makes what arrived durable and lets go; returns the offset.
     pub async fn pause(mut self) -> Result<u64> {
         let offset = self.writer.sync().await?;
+        if let Some(h) = self.hasher.take() {
+            *self.slot.hash.lock().expect("not poisoned") = Some((offset, h));
+        }
         if offset != self.info.settled {
             self.info.settled = offset;
             self.library
@@ -397,7 +426,8 @@ impl Appender {
         self.info.settled = offset;
         let library = self.library.clone();
         let id = self.id.clone();
-        let blob = library.blobs().finish_partial(&id).await?;
+        let known = self.hasher.take().map(|h| (h.finalize().into(), offset));
+        let blob = library.blobs().finish_partial(&id, known).await?;
         let result = library.ingest(caller, &blob, None, self.info.meta()).await;
         match &result {
             Err(e) if matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::Unavailable) => {
