@@ -12,6 +12,13 @@
 //   - the size of the app's JavaScript, raw and gzipped.
 //
 //   node tests/web/bench.mjs http://127.0.0.1:2283 admin@example.com 'password' [OUT_DIR]
+//
+// With BENCH_TRACE=FILE it also records a Chromium trace of the jumps (open it
+// in DevTools' Performance panel) and reports `jumpTrace`: the main thread's
+// tasks by CPU time, which is what the app controls, whereas the long-task
+// count also grows when other processes take the CPU. BENCH_TRACE_JS=1 adds
+// V8's sampling profiler to the trace, and the JS functions that took the
+// longest task's time to the report (the profiler slows the page down).
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -101,8 +108,25 @@ const scroll = await page.evaluate(async () => {
   });
   while (performance.now() - flingEnd < 60000 && !onScreen().every((i) => i.complete)) await frame();
   scrolled.thumbnailsShownMs = Math.round(performance.now() - flingEnd);
+  return scrolled;
+});
+Object.assign(results, scroll);
+
+const tracePath = process.env.BENCH_TRACE;
+if (tracePath) {
+  await browser.startTracing(page, {
+    path: tracePath,
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'v8', 'blink.user_timing', 'toplevel',
+      ...(process.env.BENCH_TRACE_JS === '1' ? ['disabled-by-default-v8.cpu_profiler'] : [])],
+  });
+}
+const jumps = await page.evaluate(async () => {
+  const s = document.querySelector('.grid-scroll');
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  const scrolled = {};
   // Scrubber-style jumps: 50 random positions.
   const beforeJumps = window.__long.length;
+  performance.mark('jumps-start');
   let jumpGap = 0;
   for (let i = 0; i < 50; i++) {
     s.scrollTop = Math.random() * s.scrollHeight;
@@ -111,6 +135,7 @@ const scroll = await page.evaluate(async () => {
     await frame();
     jumpGap = Math.max(jumpGap, (performance.now() - a) / 2);
   }
+  performance.mark('jumps-end');
   scrolled.maxJumpFrameMs = Math.round(jumpGap);
   scrolled.jumpLongTasks = window.__long.length - beforeJumps;
   // From the fling's start to the last jump.
@@ -120,7 +145,11 @@ const scroll = await page.evaluate(async () => {
   scrolled.tilesInDom = document.querySelectorAll('.tile').length;
   return scrolled;
 });
-Object.assign(results, scroll);
+Object.assign(results, jumps);
+if (tracePath) {
+  await browser.stopTracing();
+  results.jumpTrace = mainThreadTasks(JSON.parse(fs.readFileSync(tracePath, 'utf8')).traceEvents, 'jumps');
+}
 
 const cdp = await context.newCDPSession(page);
 await cdp.send('HeapProfiler.collectGarbage');
@@ -145,3 +174,78 @@ results.cpus = os.cpus().length;
 
 console.log(JSON.stringify(results, null, 2));
 await browser.close();
+
+/**
+ * The renderer main thread's tasks in a trace, by CPU time: how many took
+ * over 25 and 50 ms, and what the longest consisted of (CPU ms per kind of
+ * work, and with the sampling profiler, the JS functions it ran).
+ */
+function mainThreadTasks(events, phase = 'jumps') {
+  const threads = new Map();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name' && e.args.name === 'CrRendererMain') threads.set(e.pid + ':' + e.tid, 0);
+  for (const e of events) if (threads.has(e.pid + ':' + e.tid)) threads.set(e.pid + ':' + e.tid, threads.get(e.pid + ':' + e.tid) + 1);
+  const [pid, tid] = [...threads].sort((a, b) => b[1] - a[1])[0][0].split(':').map(Number);
+  // The jumps only (the marks the page set), not starting and stopping the trace.
+  const mark = (name) => (events.find((e) => e.name === name && e.pid === pid) || {}).ts;
+  const from = mark(`${phase}-start`) ?? -Infinity;
+  const to = mark(`${phase}-end`) ?? Infinity;
+  const mine = events.filter((e) => e.pid === pid && e.tid === tid && e.ph === 'X' && e.ts >= from && e.ts <= to).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const cpu = (e) => (e.tdur ?? e.dur) / 1000;
+  // Outermost tasks only: a RunTask can hold nested ones. The one in which
+  // the sampling profiler starts (tens of ms) is the trace's, not the app's.
+  let tasks = [];
+  for (const e of mine) {
+    const last = tasks[tasks.length - 1];
+    if (/RunTask$/.test(e.name) && !(last && e.ts < last.ts + last.dur)) tasks.push(e);
+  }
+  const profilerStarts = mine.filter((e) => e.name === 'CpuProfiler::StartProfiling');
+  tasks = tasks.filter((t) => !profilerStarts.some((p) => p.ts >= t.ts && p.ts < t.ts + t.dur));
+  tasks.sort((a, b) => cpu(b) - cpu(a));
+  const longest = tasks[0];
+  // Kinds of work, outermost event of each kind (GC is counted inside the
+  // phase it interrupted as well as on its own).
+  const kinds = { FunctionCall: 'js', UpdateLayoutTree: 'style', Layout: 'layout', PrePaint: 'prePaint', Paint: 'paint', Layerize: 'layerize', Commit: 'commit',
+    RunMicrotasks: 'microtasks', MajorGC: 'gc', MinorGC: 'gc', 'V8.GCIncrementalMarking': 'gc', 'Decode Image': 'imageDecode', ParseHTML: 'parseHtml' };
+  const parts = {};
+  const open = [];
+  for (const e of mine) {
+    if (!longest || e.ts < longest.ts || e.ts + e.dur > longest.ts + longest.dur || !kinds[e.name]) continue;
+    while (open.length && e.ts >= open[open.length - 1].ts + open[open.length - 1].dur) open.pop();
+    const kind = kinds[e.name];
+    if (!open.some((o) => kinds[o.name] === kind)) parts[kind] = +((parts[kind] || 0) + cpu(e)).toFixed(1);
+    open.push(e);
+  }
+  const out = {
+    tasks: tasks.length,
+    over25CpuMs: tasks.filter((t) => cpu(t) > 25).length,
+    over50CpuMs: tasks.filter((t) => cpu(t) > 50).length,
+    longestCpuMs: longest ? +cpu(longest).toFixed(1) : 0,
+    longestWallMs: longest ? +(longest.dur / 1000).toFixed(1) : 0,
+    longestParts: parts,
+    topCpuMs: tasks.slice(0, 10).map((t) => +cpu(t).toFixed(1)),
+  };
+  // JS functions by self time within the longest task, from the profiler's samples.
+  // The main thread's profile starts on it; its chunks come from the
+  // profiler's own thread under the same id.
+  const nodes = new Map();
+  const samples = [];
+  const profile = events.find((e) => e.name === 'Profile' && e.pid === pid && e.tid === tid);
+  let t = profile ? profile.args.data.startTime : 0;
+  for (const e of events) {
+    if (!profile || e.name !== 'ProfileChunk' || e.pid !== pid || e.id !== profile.id) continue;
+    const cp = e.args.data.cpuProfile || {};
+    for (const n of cp.nodes || []) nodes.set(n.id, n);
+    (cp.samples || []).forEach((id, i) => samples.push({ ts: (t += e.args.data.timeDeltas[i] || 0), id }));
+  }
+  if (samples.length && longest) {
+    const self = {};
+    for (const s of samples) {
+      if (s.ts < longest.ts || s.ts > longest.ts + longest.dur) continue;
+      const f = nodes.get(s.id).callFrame;
+      const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').pop() + ':' + (f.lineNumber + 1) : ''}`.trim();
+      self[name] = (self[name] || 0) + 1;
+    }
+    out.longestSelfSamples = Object.fromEntries(Object.entries(self).sort((a, b) => b[1] - a[1]).slice(0, 10));
+  }
+  return out;
+}

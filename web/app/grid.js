@@ -8,12 +8,27 @@
 
 import { h, icon, iconButton, toast, mount } from './dom.js';
 import { media } from './api.js';
-import { TimelineModel, monthKey, MONTH_HEADER } from './timeline-model.js';
+import { TimelineModel, monthKey, pickBuilds, MONTH_HEADER } from './timeline-model.js';
 import { monthLabel, dayLabel, dateTime, duration } from './format.js';
 import { thumbhashUrl } from './thumbhash.js';
 
 const OVERSCAN = 1.0; // viewports rendered above and below
 const MAX_LOADS = 3; // month requests in flight
+// Tiles (a header counts as one) built per frame, what is on screen first
+// and always, then the overscan: more than a fast fling brings into the
+// overscan per frame (half a screen, about 10 tiles), few enough that each
+// frame after a jump stays short.
+const BUILD_BUDGET = 16;
+
+// A tile's fixed part, built once and cloned for each photo: cloning copies
+// the link, the image and the check button with its icon natively, far
+// cheaper than creating them one by one.
+let template = null;
+function tileTemplate() {
+  return (template ||= h('a.tile',
+    h('img', { alt: '', loading: 'lazy', decoding: 'async', draggable: 'false' }),
+    h('button.tile-check', { type: 'button', tabindex: '-1', 'aria-label': 'Select', 'aria-pressed': 'false' }, icon('check', 16))));
+}
 
 /** A short description of an asset for `alt` and labels. */
 export function altText(a) {
@@ -148,16 +163,17 @@ export function createGrid(opts) {
       if (!s.assets) {
         // Load what is on screen first, then what is near.
         loadSection(i);
-        wanted.push(['ph|' + s.key + '|' + s.height, () => placeholder(s), s.top]);
+        wanted.push({ key: 'ph|' + s.key + '|' + s.height, make: () => placeholder(s), y: s.top, height: s.height, cost: 1 });
         continue;
       }
+      const { blocks } = model.layoutOf(s);
       for (const b of model.blocksIn(i, top, bottom)) {
-        const key = `${layoutGen}|${s.key}|${s.layout === null ? 0 : s.layout.blocks.indexOf(b)}|${s.count}`;
-        wanted.push([key, () => block(s, b), s.top + b.y]);
+        const key = `${layoutGen}|${s.key}|${blocks.indexOf(b)}|${s.count}`;
+        wanted.push({ key, make: () => block(s, b), y: s.top + b.y, height: b.height, cost: b.tiles ? b.tiles.length : 1 });
       }
     }
     // Drop what left the range first, so the rest need no reordering.
-    const keep = new Set(wanted.map((w) => w[0]));
+    const keep = new Set(wanted.map((w) => w.key));
     for (const [key, node] of rendered) {
       if (!keep.has(key) && !node.contains(document.activeElement)) {
         release(node);
@@ -165,13 +181,15 @@ export function createGrid(opts) {
         rendered.delete(key);
       }
     }
+    // What is on screen now, and as much of the overscan as fits this frame.
+    const missing = wanted.filter((w) => !rendered.has(w.key));
+    const builds = pickBuilds(missing, scrollTop, scrollTop + view, BUILD_BUDGET);
+    for (const i of builds) rendered.set(missing[i].key, missing[i].make());
+    if (builds.length < missing.length) schedule();
     let prev = null;
-    for (const [key, make, y] of wanted) {
-      let node = rendered.get(key);
-      if (!node) {
-        node = make();
-        rendered.set(key, node);
-      }
+    for (const { key, y } of wanted) {
+      const node = rendered.get(key);
+      if (!node) continue;
       node.style.transform = `translateY(${y}px)`;
       // DOM order = visual order, so Tab walks the grid top to bottom.
       const want = prev ? prev.nextSibling : canvas.firstChild;
@@ -190,11 +208,25 @@ export function createGrid(opts) {
    * every pending image on every frame (so frames slow down as the queue grows).
    */
   function release(node) {
-    for (const img of node.getElementsByTagName('img')) {
-      img.onload = img.onerror = null;
-      if (!img.complete) img.removeAttribute('src');
-    }
+    for (const img of node.getElementsByTagName('img')) if (!img.complete) img.removeAttribute('src');
   }
+
+  // Thumbnails report here rather than to listeners of their own (two fewer
+  // closures per tile to make and collect): load and error do not bubble,
+  // but they pass through the canvas while capturing.
+  canvas.addEventListener('load', (e) => e.target.localName === 'img' && e.target.classList.remove('failed'), true);
+  canvas.addEventListener('error', (e) => {
+    const img = e.target;
+    const t = img.localName === 'img' && img.closest('.tile');
+    if (!t) return;
+    // Thumbnails are made after the upload; until then (or for good when a
+    // file cannot be decoded) the placeholder stays.
+    img.classList.add('failed');
+    const tries = Number(img.dataset.tries || 0) + 1;
+    if (tries > 3 || destroyed) return;
+    img.dataset.tries = tries;
+    setTimeout(() => img.isConnected && (img.src = media.thumb(t.dataset.id) + '&retry=' + tries), 2000 * tries * tries);
+  }, true);
 
   function placeholder(s) {
     return h('div.block.month-ph', { style: { height: s.height + 'px' } },
@@ -225,28 +257,25 @@ export function createGrid(opts) {
   }
 
   function tile(a, x, w, hgt) {
+    const t = tileTemplate().cloneNode(true);
+    const img = t.firstChild;
+    const check = img.nextSibling;
     const ph = thumbhashUrl(a.thumbhash);
-    const img = h('img', { alt: altText(a), loading: 'lazy', decoding: 'async', draggable: 'false' });
-    let tries = 0;
-    img.onerror = () => {
-      // Thumbnails are made after the upload; until then (or for good when a
-      // file cannot be decoded) the placeholder stays.
-      img.classList.add('failed');
-      if (tries++ < 3 && !destroyed) setTimeout(() => img.isConnected && (img.src = media.thumb(a.id) + '&retry=' + tries), 2000 * tries * tries);
-    };
-    img.onload = () => img.classList.remove('failed');
+    t.href = `${opts.basePath}/photos/${a.id}${opts.query ? opts.query() : ''}`;
+    t.dataset.id = a.id;
+    // One description, made once: the link's name (its content would read
+    // "Select" too) and the image's text alternative.
+    const label = altText(a);
+    t.setAttribute('aria-label', label);
+    img.alt = label;
+    t.style.cssText = `left:${x}px;width:${w}px;height:${hgt}px${ph ? `;background-image:url(${ph})` : ''}`;
+    if (selection.has(a.id)) {
+      t.classList.add('selected');
+      check.setAttribute('aria-pressed', 'true');
+    }
+    if (a.isFavorite) t.append(h('span.badge.fav', { title: 'Favourite' }, icon('heart', 16)));
+    if (!a.isImage) t.append(h('span.badge.video', icon('play', 14), duration(a.duration)));
     img.src = media.thumb(a.id);
-    const selected = selection.has(a.id);
-    const t = h('a.tile' + (selected ? '.selected' : ''), {
-      href: `${opts.basePath}/photos/${a.id}${opts.query ? opts.query() : ''}`,
-      'data-id': a.id,
-      'aria-label': altText(a),
-      style: { left: x + 'px', width: w + 'px', height: hgt + 'px', backgroundImage: ph ? `url(${ph})` : undefined },
-    },
-    img,
-    h('button.tile-check', { type: 'button', tabindex: '-1', 'aria-label': 'Select', 'aria-pressed': String(selected) }, icon('check', 16)),
-    a.isFavorite ? h('span.badge.fav', { title: 'Favourite' }, icon('heart', 16)) : null,
-    !a.isImage ? h('span.badge.video', icon('play', 14), duration(a.duration)) : null);
     return t;
   }
 

@@ -13,6 +13,14 @@ export const DAY_HEADER = 36;
 export const DAY_GAP = 12;
 export const SECTION_GAP = 16;
 export const GAP = 4;
+/**
+ * Loaded months whose layout is kept; the others keep only their height and
+ * are laid out again when they come back into view (well under a
+ * millisecond). All of a 50,000-photo library's layouts are some 200,000
+ * small objects, which made each full garbage collection, a pause of tens
+ * of milliseconds that can land in any frame, about twice as long.
+ */
+export const LAYOUTS_KEPT = 24;
 /** Average shape assumed before a month is loaded (a mix of 4:3 and 3:4). */
 export const ASSUMED_RATIO = 1.25;
 
@@ -159,12 +167,43 @@ export function lastAtOrBefore(items, y, key) {
 }
 
 /**
+ * Which of the blocks missing from the DOM to build in this frame. Those
+ * intersecting the viewport [viewTop, viewBottom) are always built; the
+ * others (the overscan, there to be ready before they scroll into view) are
+ * built nearest first while `budget` lasts, the rest in later frames. A jump
+ * needs about three screens of new rows at once, which in one frame (the
+ * script, then style, layout and paint of hundreds of elements) is a long
+ * task; built this way no frame does much more than a screen's worth.
+ * items: [{ y, height, cost }] (cost: a row's tiles, 1 for a header).
+ * Returns the indices of the items to build now, nearest first.
+ */
+export function pickBuilds(items, viewTop, viewBottom, budget) {
+  // 0 on screen; otherwise pixels to the viewport, plus one so that a block
+  // just touching its edge is not taken for one on screen.
+  const distance = (it) => {
+    if (it.y >= viewBottom) return it.y - viewBottom + 1;
+    if (it.y + it.height <= viewTop) return viewTop - (it.y + it.height) + 1;
+    return 0;
+  };
+  const order = items.map((it, i) => [distance(it), i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out = [];
+  for (const [d, i] of order) {
+    if (d > 0 && budget <= 0) break;
+    out.push(i);
+    budget -= items[i].cost;
+  }
+  return out;
+}
+
+/**
  * The column of month sections. Sections: { key, count, assets|null, top,
- * height, layout|null }. All positions are in pixels from the column's top.
+ * height, layout|null } (layout: see layoutOf). All positions are in pixels
+ * from the column's top.
  */
 export class TimelineModel {
   constructor(width = 1000) {
     this.sections = [];
+    this.kept = new Map(); // sections holding a layout, least recently used first
     this.setWidth(width);
   }
 
@@ -177,6 +216,7 @@ export class TimelineModel {
 
   /** Replaces the sections from `[{ timeBucket, count, assets? }]`. */
   setBuckets(buckets) {
+    this.kept.clear();
     this.sections = buckets.map((b) => ({
       key: b.timeBucket,
       count: b.count,
@@ -190,13 +230,26 @@ export class TimelineModel {
   }
 
   measure(s) {
-    if (s.assets) {
-      s.layout = layoutMonth(s.assets, this.width, this.rowHeight);
-      s.height = s.layout.height;
-    } else {
-      s.layout = null;
-      s.height = estimateHeight(s.count, this.width, this.rowHeight);
+    s.layout = null;
+    if (s.assets) s.height = this.layoutOf(s).height;
+    else s.height = estimateHeight(s.count, this.width, this.rowHeight);
+  }
+
+  /**
+   * A loaded section's layout (null before it is loaded), laid out again if
+   * it was dropped: only the LAYOUTS_KEPT most recently used are kept.
+   */
+  layoutOf(s) {
+    if (!s.assets) return null;
+    if (!s.layout) s.layout = layoutMonth(s.assets, this.width, this.rowHeight);
+    this.kept.delete(s);
+    this.kept.set(s, true);
+    if (this.kept.size > LAYOUTS_KEPT) {
+      const oldest = this.kept.keys().next().value;
+      this.kept.delete(oldest);
+      oldest.layout = null;
     }
+    return s.layout;
   }
 
   reflow() {
@@ -239,8 +292,9 @@ export class TimelineModel {
   /** The blocks of a loaded section intersecting [top, bottom) in column coordinates. */
   blocksIn(index, top, bottom) {
     const s = this.sections[index];
-    if (!s.layout) return [];
-    const blocks = s.layout.blocks;
+    const layout = this.layoutOf(s);
+    if (!layout) return [];
+    const blocks = layout.blocks;
     const from = lastAtOrBefore(blocks, top - s.top, (b) => b.y);
     const out = [];
     for (let i = from; i < blocks.length; i++) {
@@ -277,8 +331,9 @@ export class TimelineModel {
   /** The y (column coordinates) of an asset's row, if its section is laid out. */
   assetTop(section, index) {
     const s = this.sections[section];
-    if (!s.layout) return s.top;
-    for (const b of s.layout.blocks) {
+    const layout = this.layoutOf(s);
+    if (!layout) return s.top;
+    for (const b of layout.blocks) {
       if (b.kind === 'row' && b.tiles[0].index <= index && b.tiles[b.tiles.length - 1].index >= index) return s.top + b.y;
     }
     return s.top;

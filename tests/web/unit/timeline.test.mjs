@@ -1,12 +1,13 @@
 // Why this file exists: the virtual timeline's arithmetic — columnar bucket
 // decoding, month estimates replaced by real layouts, finding what is in the
 // viewport, the scroll correction when a month above it loads, year marks
-// for the scrubber — tested without a browser.
+// for the scrubber, which blocks a frame builds first — tested without a
+// browser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TimelineModel, assetsFromColumns, assetFromResponse, groupByMonth, layoutMonth, estimateHeight,
-  lastAtOrBefore, MONTH_HEADER, DAY_HEADER,
+  lastAtOrBefore, pickBuilds, MONTH_HEADER, DAY_HEADER, LAYOUTS_KEPT,
 } from '../../../web/app/timeline-model.js';
 
 function columns(dates, ratio = 1.5) {
@@ -152,4 +153,43 @@ test('binary search finds the last item at or before y', () => {
   assert.equal(lastAtOrBefore(items, 25, (i) => i.y), 2);
   assert.equal(lastAtOrBefore(items, 30, (i) => i.y), 3);
   assert.equal(lastAtOrBefore(items, -5, (i) => i.y), 0);
+});
+
+test('a frame builds everything on screen, then the nearest overscan within its budget', () => {
+  // Rows 100 px tall from y=0 to 1000, 5 tiles each; the viewport is 400..600.
+  const rows = Array.from({ length: 10 }, (_, i) => ({ y: i * 100, height: 100, cost: 5 }));
+  // Rows 4 and 5 are on screen and come first; 3 and 6 are next (100 px
+  // away, ties in column order) and take the rest of the budget.
+  assert.deepEqual(pickBuilds(rows, 400, 600, 20), [4, 5, 3, 6]);
+  // No budget: still all that is on screen; a row touching the viewport's edge is not on it.
+  assert.deepEqual(pickBuilds(rows, 400, 600, 0), [4, 5]);
+  // What is on screen uses up the budget; what is left of it, even less than
+  // a row, still builds one more row (the budget is a target, not a cap).
+  assert.deepEqual(pickBuilds(rows, 400, 600, 10), [4, 5]);
+  assert.deepEqual(pickBuilds(rows, 400, 600, 11), [4, 5, 3]);
+  // A large budget builds everything, nearest first.
+  assert.deepEqual(pickBuilds(rows, 400, 600, 1000), [4, 5, 3, 6, 2, 7, 1, 8, 0, 9]);
+  // A block taller than the viewport that covers it is on screen.
+  assert.deepEqual(pickBuilds([{ y: 0, height: 5000, cost: 1 }], 400, 600, 0), [0]);
+  assert.deepEqual(pickBuilds([], 0, 100, 10), []);
+});
+
+test('only the most recently used layouts are kept; a dropped one is made again the same', () => {
+  const m = new TimelineModel(1000);
+  const n = LAYOUTS_KEPT + 5;
+  m.setBuckets(Array.from({ length: n }, (_, i) => ({ timeBucket: `2000-${String((i % 12) + 1).padStart(2, '0')}-01`, count: 3 })));
+  const month = (i) => assetsFromColumns(columns([['2000-01-05T10:00:00Z', 0], ['2000-01-05T11:00:00Z', 0], ['2000-01-04T10:00:00Z', 0]], 0.5 + i / 10));
+  for (let i = 0; i < n; i++) m.setAssets(i, month(i));
+  const laidOut = m.sections.filter((s) => s.layout).length;
+  assert.equal(laidOut, LAYOUTS_KEPT);
+  assert.equal(m.sections[0].layout, null);
+  const height = m.sections[0].height;
+  const again = m.blocksIn(0, m.sections[0].top, m.sections[0].top + height);
+  assert.deepEqual(again, layoutMonth(m.sections[0].assets, m.width, m.rowHeight).blocks);
+  assert.equal(m.sections[0].height, height);
+  // Using it made it the most recent: the least recently used one went instead.
+  assert.ok(m.sections[0].layout);
+  assert.equal(m.sections.filter((s) => s.layout).length, LAYOUTS_KEPT);
+  assert.equal(m.assetTop(1, 0) > m.sections[1].top, true);
+  assert.equal(m.layoutOf({ assets: null }), null);
 });
