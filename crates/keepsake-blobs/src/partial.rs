@@ -94,16 +94,7 @@ impl BlobStore {
     /// Opens a partial upload for appending at its current end.
     pub async fn append_partial(&self, id: &str) -> Result<PartialWriter> {
         let (part, _) = self.partial_paths(id)?;
-        let file = tokio::fs::OpenOptions::new()
-            .append(true)
-            .open(&part)
-            .await
-            .map_err(|e| io_error("cannot open", &part, e))?;
-        let len = file
-            .metadata()
-            .await
-            .map_err(|e| io_error("cannot read", &part, e))?
-            .len();
+        let (file, len) = open_part(&part, tokio::fs::OpenOptions::new().append(true)).await?;
         Ok(PartialWriter {
             path: part,
             file,
@@ -115,16 +106,7 @@ impl BlobStore {
     /// bytes past the last fsync may not be what was sent.
     pub async fn settle_partial(&self, id: &str, offset: u64) -> Result<u64> {
         let (part, _) = self.partial_paths(id)?;
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(&part)
-            .await
-            .map_err(|e| io_error("cannot open", &part, e))?;
-        let len = file
-            .metadata()
-            .await
-            .map_err(|e| io_error("cannot read", &part, e))?
-            .len();
+        let (file, len) = open_part(&part, tokio::fs::OpenOptions::new().write(true)).await?;
         if len > offset {
             file.set_len(offset)
                 .await
@@ -248,6 +230,23 @@ impl BlobStore {
         }
         Ok(out)
     }
+}
+
+/// Opens an existing `.part` file and measures it.
+async fn open_part(
+    part: &std::path::Path,
+    options: &tokio::fs::OpenOptions,
+) -> Result<(tokio::fs::File, u64)> {
+    let file = options
+        .open(part)
+        .await
+        .map_err(|e| io_error("cannot open", part, e))?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| io_error("cannot read", part, e))?
+        .len();
+    Ok((file, len))
 }
 
 impl PartialWriter {

@@ -877,16 +877,7 @@ crate::on_each_engine!(
 /// person types the code into Settings in a real browser.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_app_hands_the_code_to_a_waiting_sync() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf();
-    let harness = root.join("tests/web");
-    assert!(
-        harness.join("node_modules/playwright-core").exists(),
-        "the web test harness is not installed: run `npm ci --prefix tests/web` (scripts/test.sh does)"
-    );
+    let harness = crate::web::harness();
     for engine in keepsake_testkit::engines() {
         let lib = library(8);
         let (server, fake) = scheduled_server(engine, &lib).await;
@@ -903,11 +894,7 @@ async fn the_web_app_hands_the_code_to_a_waiting_sync() {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
-        let artifacts = std::env::var_os("CARGO_TARGET_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| root.join("target"))
-            .join("web-artifacts")
-            .join(format!("icloud-{:?}", server.engine).to_lowercase());
+        let artifacts = crate::web::artifacts(&format!("icloud-{:?}", server.engine));
         let out = tokio::process::Command::new("node")
             .arg(harness.join("icloud.mjs"))
             .arg(&server.url)

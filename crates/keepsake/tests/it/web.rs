@@ -22,7 +22,7 @@ fn workspace() -> PathBuf {
 
 /// The harness must be installed and Chromium present: a missing tool is a
 /// failure with the fix in the message, never a silent skip.
-fn harness() -> PathBuf {
+pub(crate) fn harness() -> PathBuf {
     let root = workspace();
     assert!(
         root.join("tests/web/node_modules/playwright-core").exists(),
@@ -34,6 +34,15 @@ fn harness() -> PathBuf {
         "Chromium is missing at {chromium}: install it (`apt-get install chromium`; .ci/run does) or set CHROMIUM"
     );
     root.join("tests/web")
+}
+
+/// Where a browser test keeps its screenshots: `target/web-artifacts/<name>`.
+pub(crate) fn artifacts(name: &str) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("web-artifacts")
+        .join(name.to_lowercase())
 }
 
 /// (file, EXIF date, make, model, latitude, longitude, width, height)
@@ -288,11 +297,7 @@ on_each_engine!(the_web_app_end_to_end_in_chromium, |server| {
     let harness = harness();
     let photos = server.scratch("web-photos");
     write_photos(&photos);
-    let artifacts = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"))
-        .join("web-artifacts")
-        .join(format!("{:?}", server.engine).to_lowercase());
+    let artifacts = artifacts(&format!("{:?}", server.engine));
     let out = tokio::process::Command::new("node")
         .arg(harness.join("e2e.mjs"))
         .arg(&server.url)
@@ -317,11 +322,7 @@ on_each_engine!(the_web_app_resumes_an_upload_cut_off_midway, |server| {
     let dir = server.scratch("resume");
     let photo = dir.join("big.jpg");
     std::fs::write(&photo, fixtures::jpeg(&dir, 3000, 2000, 3)).unwrap();
-    let artifacts = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"))
-        .join("web-artifacts")
-        .join(format!("{:?}", server.engine).to_lowercase());
+    let artifacts = artifacts(&format!("{:?}", server.engine));
     let out = tokio::process::Command::new("node")
         .arg(harness.join("upload-resume.mjs"))
         .arg(&server.url)
