@@ -55,7 +55,7 @@ pub use keepsake_media::video::{Tools as VideoTools, TranscodeOptions};
 pub use libraries::scan::LIBRARY_QUEUE;
 pub use libraries::{LibraryValidation, NewLibraryInput, PathCheck, ScanReport};
 pub use media::{ENCODED_VIDEO, METADATA_QUEUE, PREVIEW, THUMBNAIL, THUMBNAIL_QUEUE, VIDEO_QUEUE};
-pub use resumable::{AppendStart, Appender, UPLOAD_EXPIRY, UploadState};
+pub use resumable::{AppendStart, Appender, UploadState};
 pub use server::{ServerStatistics, StorageInfo, UserUsage};
 pub use users::{AdminUserChanges, NewUserInput};
 pub use worker::{QueueInfo, WorkerHandle};

@@ -26,7 +26,7 @@ use sha1::{Digest, Sha1};
 use crate::{Caller, ErrorKind, Library, LibraryError, Result, UploadMeta, UploadOutcome};
 
 /// How long an upload nobody appends to is kept.
-pub const UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+const UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
 /// How long a new request waits for the one it takes over to let go.
 const TAKEOVER_WAIT: Duration = Duration::from_secs(30);
@@ -221,7 +221,8 @@ impl Library {
         offset: u64,
         length: Option<u64>,
     ) -> Result<AppendStart> {
-        let (mut info, _) = self.upload_info(caller, id).await?;
+        // Checked before taking over, so that nobody but the owner can stop a request.
+        self.upload_info(caller, id).await?;
         let slot = self.inner.appending.slot(id);
         slot.takeover.send_modify(|n| *n += 1);
         let guard = tokio::time::timeout(TAKEOVER_WAIT, slot.lock.clone().lock_owned())
@@ -234,8 +235,9 @@ impl Library {
             })?;
         // Subscribed after our own bump, so only a later newcomer stops us.
         let takeover = slot.takeover.subscribe();
-        // The upload may have ended while we waited.
-        let (_, current) = self.upload_info(caller, id).await?;
+        // Read again: the upload may have ended, grown or learnt its length
+        // while we waited.
+        let (mut info, current) = self.upload_info(caller, id).await?;
         if offset != current {
             return Ok(AppendStart::Mismatch { offset: current });
         }
@@ -380,10 +382,6 @@ impl Appender {
                 Err(e.into())
             }
         }
-    }
-
-    pub fn offset(&self) -> u64 {
-        self.writer.len()
     }
 
     /// Resolves when a newer request has come to take over this upload.

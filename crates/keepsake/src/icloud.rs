@@ -223,10 +223,13 @@ pub async fn run_icloud(command: IcloudCommand) -> Result<u8> {
             dry_run,
             force,
         } => {
-            let (library, caller) = open(&common.store, &common.user).await?;
-            let config = common.endpoints.config()?;
-            let id = stored_apple_id(&library, &caller).await;
-            let (password, lines) = password_and_lines(common.password_stdin, &id, false).await?;
+            let Connection {
+                library,
+                caller,
+                config,
+                password,
+                mut input,
+            } = connection(&common).await?;
             let changes = choices.changes();
             let settings = if changes.is_empty() {
                 None
@@ -237,7 +240,6 @@ pub async fn run_icloud(command: IcloudCommand) -> Result<u8> {
                         .changed(&changes)?,
                 )
             };
-            let mut input = lines.into_input();
             let request = SyncRequest {
                 password,
                 force,
@@ -270,11 +272,13 @@ pub async fn run_icloud(command: IcloudCommand) -> Result<u8> {
             dry_run,
             force,
         } => {
-            let (library, caller) = open(&common.store, &common.user).await?;
-            let config = common.endpoints.config()?;
-            let id = stored_apple_id(&library, &caller).await;
-            let (password, lines) = password_and_lines(common.password_stdin, &id, false).await?;
-            let mut input = lines.into_input();
+            let Connection {
+                library,
+                caller,
+                config,
+                password,
+                mut input,
+            } = connection(&common).await?;
             let request = keepsake_icloud::archive::ArchiveRequest {
                 album,
                 remote_delete,
@@ -421,6 +425,30 @@ async fn sync_once(
             }
         }
     }
+}
+
+/// What `sync` and `archive` start from: a connection made earlier by `login`,
+/// with the password (when given) and the input that codes arrive on.
+struct Connection {
+    library: Library,
+    caller: Caller,
+    config: IcloudConfig,
+    password: Option<String>,
+    input: CodeInput,
+}
+
+async fn connection(common: &CommonArgs) -> Result<Connection> {
+    let (library, caller) = open(&common.store, &common.user).await?;
+    let config = common.endpoints.config()?;
+    let id = stored_apple_id(&library, &caller).await;
+    let (password, lines) = password_and_lines(common.password_stdin, &id, false).await?;
+    Ok(Connection {
+        library,
+        caller,
+        config,
+        password,
+        input: lines.into_input(),
+    })
 }
 
 async fn open(store: &StoreArgs, user: &str) -> Result<(Library, Caller)> {

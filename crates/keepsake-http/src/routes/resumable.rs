@@ -77,7 +77,7 @@ pub async fn offset(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let upload = state.library.upload_state(&caller, &id).await?;
-    Ok(progress(StatusCode::NO_CONTENT, &upload))
+    Ok(offset_answer(&upload))
 }
 
 pub async fn append(
@@ -206,8 +206,9 @@ async fn receive(
     }
 }
 
-fn progress(status: StatusCode, upload: &UploadState) -> Response {
-    let mut response = status.into_response();
+/// The answer to `HEAD`: how much of the upload has arrived.
+fn offset_answer(upload: &UploadState) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
     let h = response.headers_mut();
     h.insert("upload-offset", HeaderValue::from(upload.offset));
     h.insert("upload-complete", HeaderValue::from_static("?0"));

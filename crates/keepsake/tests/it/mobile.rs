@@ -18,6 +18,7 @@ use keepsake_testkit::{Client, Credential, Reply, TestServer, fake_jpeg};
 use serde_json::{Value, json};
 
 use crate::on_each_engine;
+use crate::sync::seed_assets;
 
 const CACHE_CONTROL: &str =
     "private, max-age=86400, no-transform, stale-while-revalidate=2592000, stale-if-error=2592000";
@@ -952,39 +953,6 @@ async fn trash(owner: &Client, ids: &[&str], force: bool) {
     assert_eq!(r.status, 204, "{}", r.body);
 }
 
-/// `n` image assets of `owner` written straight to the database (no files:
-/// the stream reads rows only), so a stream is long enough to be cut inside
-/// a page; returns their ids in insert order.
-async fn seed(server: &TestServer, owner: &str, n: u32, salt: u8) -> Vec<String> {
-    let db = server.library.db();
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let mut checksum = i.to_be_bytes().to_vec();
-        checksum.resize(20, salt);
-        let asset = keepsake_library::db::NewAsset {
-            id: keepsake_library::db::new_id(),
-            owner_id: owner.to_string(),
-            asset_type: "IMAGE".into(),
-            original_path: format!("library/seed/{salt}-{i}.jpg"),
-            original_file_name: format!("{salt}-{i}.jpg"),
-            sidecar_path: None,
-            checksum,
-            file_size: 100,
-            file_created_at: 1_600_000_000_000 + i as i64,
-            file_modified_at: 1_600_000_000_000,
-            local_date_time: 1_600_000_000_000,
-            is_favorite: false,
-            visibility: "timeline".into(),
-            duration_ms: None,
-            live_photo_video_id: None,
-            library_id: None,
-        };
-        ids.push(asset.id.clone());
-        db.insert_asset(&asset, &[]).await.unwrap();
-    }
-    ids
-}
-
 on_each_engine!(
     after_retention_the_phone_is_reset_wipes_its_mirror_and_ends_like_a_fresh_phone,
     |server| {
@@ -1152,8 +1120,8 @@ on_each_engine!(
 
         // More than a page of each kind of row, own and shared, so the cuts
         // fall inside pages of id cursors and of album keyset cursors.
-        let own = seed(&server, &alice.user_id, 620, 1).await;
-        let theirs = seed(&server, &bob.user_id, 540, 2).await;
+        let own = seed_assets(&server, &alice.user_id, 620, 1).await;
+        let theirs = seed_assets(&server, &bob.user_id, 540, 2).await;
         let own_refs: Vec<&str> = own[..300].iter().map(String::as_str).collect();
         new_album(&alice, "Mine", &own_refs).await;
         let theirs_refs: Vec<&str> = theirs.iter().map(String::as_str).collect();

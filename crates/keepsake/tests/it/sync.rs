@@ -629,18 +629,21 @@ on_each_engine!(checkpoints_belong_to_one_login_session, |server| {
 });
 
 /// `n` image assets of `owner` written straight to the database (no files:
-/// the stream reads rows only), for tests that need a large library fast.
-pub(crate) async fn seed_assets(server: &TestServer, owner: &str, n: u32) {
+/// the stream reads rows only), for tests that need a large library fast (a
+/// stream long enough to be cut inside a page); `salt` keeps checksums of
+/// different calls apart. Returns the ids in insert order.
+pub(crate) async fn seed_assets(server: &TestServer, owner: &str, n: u32, salt: u8) -> Vec<String> {
     let db = server.library.db();
+    let mut ids = Vec::new();
     for i in 0..n {
         let mut checksum = i.to_be_bytes().to_vec();
-        checksum.resize(20, 7);
+        checksum.resize(20, salt);
         let asset = keepsake_library::db::NewAsset {
             id: keepsake_library::db::new_id(),
             owner_id: owner.to_string(),
             asset_type: "IMAGE".into(),
-            original_path: format!("library/x/{i}.jpg"),
-            original_file_name: format!("{i}.jpg"),
+            original_path: format!("library/seed/{salt}-{i}.jpg"),
+            original_file_name: format!("{salt}-{i}.jpg"),
             sidecar_path: None,
             checksum,
             file_size: 100,
@@ -653,8 +656,10 @@ pub(crate) async fn seed_assets(server: &TestServer, owner: &str, n: u32) {
             live_photo_video_id: None,
             library_id: None,
         };
+        ids.push(asset.id.clone());
         db.insert_asset(&asset, &[]).await.unwrap();
     }
+    ids
 }
 
 on_each_engine!(
@@ -662,7 +667,7 @@ on_each_engine!(
     |server| {
         let admin = server.admin().await;
         let key = server.user(&admin, "alice@example.com").await;
-        seed_assets(&server, &key.user_id, 1500).await;
+        seed_assets(&server, &key.user_id, 1500, 7).await;
         let alice = session(&server, "alice@example.com", "user-password").await;
 
         // The phone reads part of the answer, then the connection drops.
@@ -712,7 +717,7 @@ on_each_engine!(
     |server| {
         let admin = server.admin().await;
         let key = server.user(&admin, "alice@example.com").await;
-        seed_assets(&server, &key.user_id, 1500).await;
+        seed_assets(&server, &key.user_id, 1500, 7).await;
         let alice = session(&server, "alice@example.com", "user-password").await;
         let mut response = alice
             .request(reqwest::Method::POST, "/sync/stream")
