@@ -175,14 +175,47 @@ pub struct AssetFilter {
 }
 
 impl AssetFilter {
-    /// Builds the `FROM … WHERE …` part and its parameters.
+    /// Builds the `FROM … WHERE …` part and its parameters, with the assets'
+    /// metadata joined as `e` for the columns a caller selects.
     pub(crate) fn sql(&self, params: &mut Vec<Param>) -> String {
+        self.sql_joining(params, true)
+    }
+
+    /// Whether the filter itself reads the metadata table.
+    fn reads_exif(&self) -> bool {
+        [
+            &self.make,
+            &self.model,
+            &self.lens_model,
+            &self.city,
+            &self.state,
+            &self.country,
+            &self.description_contains,
+        ]
+        .iter()
+        .any(|v| v.is_some())
+            || self.rating.is_some()
+            || self.with_location.is_some()
+    }
+
+    /// [`AssetFilter::sql`] for a query that selects no metadata: the join is
+    /// left out unless the filter needs it, so counts can be answered from an
+    /// index on `assets` alone (SQLite does not drop the unused join itself).
+    pub(crate) fn sql_without_exif(&self, params: &mut Vec<Param>) -> String {
+        self.sql_joining(params, self.reads_exif())
+    }
+
+    fn sql_joining(&self, params: &mut Vec<Param>, exif: bool) -> String {
         let mut clauses: Vec<String> = Vec::new();
         let push = |params: &mut Vec<Param>, p: Param| -> String {
             params.push(p);
             format!("${}", params.len())
         };
-        let mut from = "assets a LEFT JOIN asset_exif e ON e.asset_id = a.id".to_string();
+        let mut from = if exif {
+            "assets a LEFT JOIN asset_exif e ON e.asset_id = a.id".to_string()
+        } else {
+            "assets a".to_string()
+        };
         if let Some(album) = &self.album_id {
             let n = push(params, Param::Text(album.clone()));
             from.push_str(&format!(
@@ -611,7 +644,7 @@ impl Db {
     /// Image and video counts for `filter`.
     pub async fn count_assets(&self, filter: &AssetFilter) -> Result<AssetCounts> {
         let mut params = Vec::new();
-        let from = filter.sql(&mut params);
+        let from = filter.sql_without_exif(&mut params);
         let sql = format!("SELECT a.asset_type AS t, COUNT(*) AS n {from} GROUP BY a.asset_type");
         let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &params)
             .fetch_all(&self.pool)
@@ -636,7 +669,7 @@ impl Db {
         ascending: bool,
     ) -> Result<Vec<(String, i64)>> {
         let mut params = Vec::new();
-        let from = filter.sql(&mut params);
+        let from = filter.sql_without_exif(&mut params);
         let month = match self.engine {
             Engine::Sqlite => "strftime('%Y-%m-01', a.local_date_time / 1000, 'unixepoch')",
             Engine::Postgres => {

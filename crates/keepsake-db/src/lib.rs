@@ -133,6 +133,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_remote_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0006_remote_accounts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "read_paths",
+        sqlite: include_str!("../migrations/sqlite/0007_read_paths.sql"),
+        postgres: include_str!("../migrations/postgres/0007_read_paths.sql"),
+    },
 ];
 
 /// How many migrations this build knows (what `keepsake_migrations` holds once

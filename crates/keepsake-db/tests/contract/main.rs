@@ -453,7 +453,7 @@ on_each_engine!(timeline_buckets_group_by_local_month_newest_first, |db| {
         .unwrap()
         .0;
     created(&db, &new_asset(&a.id, 1, "a.jpg", jul)).await;
-    created(&db, &new_asset(&a.id, 2, "b.jpg", jul2)).await;
+    let b = created(&db, &new_asset(&a.id, 2, "b.jpg", jul2)).await;
     let gone = created(&db, &new_asset(&a.id, 3, "c.jpg", jan)).await;
     let filter = AssetFilter {
         owner_ids: vec![a.id.clone()],
@@ -487,6 +487,31 @@ on_each_engine!(timeline_buckets_group_by_local_month_newest_first, |db| {
         ..filter
     };
     assert_eq!(db.count_assets(&search).await.unwrap().images, 1);
+    // A filter on the metadata (here the description) still narrows the
+    // months and counts, which otherwise leave the metadata table out.
+    let described = AssetChanges {
+        description: Some("Harbour at dusk".into()),
+        ..Default::default()
+    };
+    db.update_assets(std::slice::from_ref(&b), &described)
+        .await
+        .unwrap();
+    let by_description = AssetFilter {
+        description_contains: Some("harbour".into()),
+        file_name_contains: None,
+        ..search
+    };
+    assert_eq!(
+        db.time_buckets(&by_description, false).await.unwrap(),
+        vec![("2019-07-01".to_string(), 1)]
+    );
+    assert_eq!(db.count_assets(&by_description).await.unwrap().images, 1);
+    let nowhere = AssetFilter {
+        description_contains: Some("mountain".into()),
+        ..by_description
+    };
+    assert!(db.time_buckets(&nowhere, false).await.unwrap().is_empty());
+    assert_eq!(db.count_assets(&nowhere).await.unwrap().images, 0);
 });
 
 on_each_engine!(
