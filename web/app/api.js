@@ -64,7 +64,30 @@ export async function api(method, path, body, opts = {}) {
   return data;
 }
 
-export const get = (path, opts) => api('GET', path, undefined, opts);
+// GETs started before the page that needs them exists: path -> { data, at }.
+const early = new Map();
+const EARLY_FOR_MS = 10000;
+
+/**
+ * Starts a GET that the first screen is about to make, so that it runs
+ * alongside the session check instead of after it. The next `get` of the same
+ * path within 10 s takes its answer; a failure (signed out, say) is left for
+ * that call to repeat and report, and an answer nobody took is dropped.
+ */
+export function prefetch(path) {
+  const data = api('GET', path, undefined, { quiet401: true });
+  data.catch(() => {});
+  early.set(path, { data, at: Date.now() });
+}
+
+export const get = (path, opts) => {
+  const got = early.get(path);
+  if (got) {
+    early.delete(path);
+    if (Date.now() - got.at < EARLY_FOR_MS) return got.data.catch(() => api('GET', path, undefined, opts));
+  }
+  return api('GET', path, undefined, opts);
+};
 export const post = (path, body, opts) => api('POST', path, body, opts);
 export const put = (path, body, opts) => api('PUT', path, body, opts);
 export const patch = (path, body, opts) => api('PATCH', path, body, opts);

@@ -8,7 +8,7 @@
 
 import { h, icon, iconButton, toast, mount } from './dom.js';
 import { media } from './api.js';
-import { TimelineModel, monthKey, pickBuilds, MONTH_HEADER } from './timeline-model.js';
+import { TimelineModel, monthKey, pickBuilds, movingFast, MONTH_HEADER } from './timeline-model.js';
 import { monthLabel, dayLabel, dateTime, duration } from './format.js';
 import { thumbhashUrl } from './thumbhash.js';
 
@@ -19,6 +19,17 @@ const MAX_LOADS = 3; // month requests in flight
 // overscan per frame (half a screen, about 10 tiles), few enough that each
 // frame after a jump stays short.
 const BUILD_BUDGET = 16;
+// Thumbnails start only while the grid moves slower than this (viewports per
+// second). A fling or a scrubber drag passes a screenful of photos every few
+// frames: requesting them all would send the server hundreds of requests a
+// second for photos already gone, and keep the browser's network and image
+// decoders busy on the same cores as the page. Their thumbhash shows instead,
+// and the photos load as soon as the grid slows down or stops.
+const FAST = 3;
+// How long the grid must be still after fast movement before loading starts.
+const SETTLE_MS = 100;
+// Thumbnails load this far (in viewports) above and below the screen.
+const LOAD_MARGIN = 0.5;
 
 // A tile's fixed part, built once and cloned for each photo: cloning copies
 // the link, the image and the check button with its icon natively, far
@@ -26,7 +37,7 @@ const BUILD_BUDGET = 16;
 let template = null;
 function tileTemplate() {
   return (template ||= h('a.tile',
-    h('img', { alt: '', loading: 'lazy', decoding: 'async', draggable: 'false' }),
+    h('img', { alt: '', decoding: 'async', draggable: 'false' }),
     h('button.tile-check', { type: 'button', tabindex: '-1', 'aria-label': 'Select', 'aria-pressed': 'false' }, icon('check', 16))));
 }
 
@@ -56,6 +67,10 @@ export function createGrid(opts) {
   let frame = 0;
   let ready = false;
   let viewHeight = 0; // the scroller's height, kept by the ResizeObserver
+  const unloaded = new Set(); // rows in the DOM whose thumbnails have not been requested
+  let lastTop = 0;
+  let lastRender = 0;
+  let settle = 0;
 
   const canvas = h('div.grid-canvas', { role: 'list', 'aria-label': opts.label || 'Photos' });
   const scroller = h('div.grid-scroll', { tabindex: '-1' }, canvas);
@@ -197,7 +212,40 @@ export function createGrid(opts) {
       prev = node;
     }
     updateScrubberThumb(scrollTop);
+    loadThumbnails(wanted, scrollTop, view);
     if (!exhausted && scrollTop + view * 2 > model.height) fetchMore();
+  }
+
+  /**
+   * Requests the thumbnails of rows near the screen, unless the grid is
+   * moving fast (see FAST and movingFast); then it waits until it has been
+   * still for SETTLE_MS.
+   */
+  function loadThumbnails(wanted, scrollTop, view) {
+    const now = performance.now();
+    const elapsed = now - lastRender;
+    const moved = scrollTop - lastTop;
+    lastTop = scrollTop;
+    lastRender = now;
+    if (unloaded.size === 0) return;
+    if (movingFast(moved, view, elapsed, FAST, SETTLE_MS)) {
+      clearTimeout(settle);
+      settle = setTimeout(() => {
+        settle = 0;
+        lastRender = 0;
+        schedule();
+      }, SETTLE_MS);
+      return;
+    }
+    const from = scrollTop - view * LOAD_MARGIN;
+    const to = scrollTop + view * (1 + LOAD_MARGIN);
+    for (const { key, y, height } of wanted) {
+      if (y + height < from || y > to) continue;
+      const node = rendered.get(key);
+      if (!node || !unloaded.has(node)) continue;
+      unloaded.delete(node);
+      for (const t of node.children) if (t.firstChild && t.firstChild.localName === 'img') t.firstChild.src = media.thumb(t.dataset.id);
+    }
   }
 
   /**
@@ -208,6 +256,7 @@ export function createGrid(opts) {
    * every pending image on every frame (so frames slow down as the queue grows).
    */
   function release(node) {
+    unloaded.delete(node);
     for (const img of node.getElementsByTagName('img')) if (!img.complete) img.removeAttribute('src');
   }
 
@@ -253,6 +302,7 @@ export function createGrid(opts) {
     }
     const row = h('div.block.row', { style: { height: b.height + 'px' }, role: 'listitem', 'data-month': s.key });
     for (const t of b.tiles) row.append(tile(s.assets[t.index], t.x, t.width, b.height));
+    unloaded.add(row);
     return row;
   }
 
@@ -275,7 +325,6 @@ export function createGrid(opts) {
     }
     if (a.isFavorite) t.append(h('span.badge.fav', { title: 'Favourite' }, icon('heart', 16)));
     if (!a.isImage) t.append(h('span.badge.video', icon('play', 14), duration(a.duration)));
-    img.src = media.thumb(a.id);
     return t;
   }
 
@@ -610,6 +659,7 @@ export function createGrid(opts) {
       selBar.remove();
       document.removeEventListener('keydown', onDocKey);
       cancelAnimationFrame(frame);
+      clearTimeout(settle);
       for (const node of rendered.values()) release(node);
     },
   };

@@ -8,7 +8,7 @@ import { get, post, on, ApiError } from './api.js';
 import { h, icon, iconButton, mount, attempt } from './dom.js';
 import { route, match, navigate, onNavigate, start, canGoBack } from './router.js';
 import { loginPage, signUpPage, offlinePage } from './auth.js';
-import { timelinePage, favoritesPage, archivePage, trashPage } from './timeline.js';
+import { timelinePage, favoritesPage, archivePage, trashPage, prefetchTimeline } from './timeline.js';
 import { albumsPage, albumPage } from './albums.js';
 import { searchPage } from './search.js';
 import { mapPage } from './map.js';
@@ -211,6 +211,8 @@ on('offline', () => {
 
 async function boot() {
   mount(app, h('div.booting', { role: 'status' }, 'Loading…'));
+  // Most visits open the timeline: its months load while the session is checked.
+  if (/^\/(photos(\/[^/]+)?)?$/.test(location.pathname)) prefetchTimeline();
   try {
     // Both at once: the first screen waits for the slower of the two only.
     const [config, me] = await Promise.all([

@@ -196,6 +196,18 @@ export function pickBuilds(items, viewTop, viewBottom, budget) {
 }
 
 /**
+ * Whether the grid is moving too fast for its thumbnails to be worth
+ * requesting: it moved `moved` pixels (of a `view`-pixel viewport) since the
+ * frame `elapsed` ms before, faster than `limit` viewports per second. Only
+ * consecutive frames count (`elapsed` under `settleMs`): a single jump after
+ * stillness (a click on the scrubber) is not movement, so its photos load at once.
+ */
+export function movingFast(moved, view, elapsed, limit, settleMs) {
+  if (!(elapsed < settleMs) || view <= 0) return false;
+  return Math.abs(moved) / view > (limit * elapsed) / 1000;
+}
+
+/**
  * The column of month sections. Sections: { key, count, assets|null, top,
  * height, layout|null } (layout: see layoutOf). All positions are in pixels
  * from the column's top.

@@ -4,7 +4,7 @@
 // selection actions that make sense there. Also the two grid data sources:
 // month buckets from the server, and paged search results grouped by month.
 
-import { get, post, qs } from './api.js';
+import { get, post, qs, prefetch } from './api.js';
 import { h, attempt, confirmDialog, toast } from './dom.js';
 import { createGrid } from './grid.js';
 import { assetsFromColumns, assetFromResponse, groupByMonth } from './timeline-model.js';
@@ -56,11 +56,18 @@ export function gridPage({ title, subtitle, source, basePath, actions, empty, to
   return { el, grid, basePath, destroy: () => grid.destroy() };
 }
 
+const TIMELINE = { visibility: 'timeline' };
+
+/** Starts loading the timeline's months before the timeline page is made (see `prefetch`). */
+export function prefetchTimeline() {
+  prefetch('/timeline/buckets' + qs(TIMELINE));
+}
+
 export function timelinePage() {
   return gridPage({
     title: 'Photos',
     label: 'Timeline',
-    source: bucketSource({ visibility: 'timeline' }),
+    source: bucketSource(TIMELINE),
     basePath: '',
     actions: standardActions(),
     empty: h('div', h('p', 'No photos yet.'), h('p.muted', 'Drop photos and videos anywhere on this page, or use Upload.')),

@@ -1,13 +1,13 @@
 // Why this file exists: the virtual timeline's arithmetic — columnar bucket
 // decoding, month estimates replaced by real layouts, finding what is in the
 // viewport, the scroll correction when a month above it loads, year marks
-// for the scrubber, which blocks a frame builds first — tested without a
-// browser.
+// for the scrubber, which blocks a frame builds first, when the grid moves
+// too fast to load thumbnails — tested without a browser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TimelineModel, assetsFromColumns, assetFromResponse, groupByMonth, layoutMonth, estimateHeight,
-  lastAtOrBefore, pickBuilds, MONTH_HEADER, DAY_HEADER, LAYOUTS_KEPT,
+  lastAtOrBefore, pickBuilds, movingFast, MONTH_HEADER, DAY_HEADER, LAYOUTS_KEPT,
 } from '../../../web/app/timeline-model.js';
 
 function columns(dates, ratio = 1.5) {
@@ -192,4 +192,20 @@ test('only the most recently used layouts are kept; a dropped one is made again 
   assert.equal(m.sections.filter((s) => s.layout).length, LAYOUTS_KEPT);
   assert.equal(m.assetTop(1, 0) > m.sections[1].top, true);
   assert.equal(m.layoutOf({ assets: null }), null);
+});
+
+test('thumbnails wait while the grid moves faster than the limit, not after a single jump', () => {
+  // A fling: half of a 900 px viewport per 16 ms frame is about 31 viewports a second.
+  assert.equal(movingFast(450, 900, 16, 3, 100), true);
+  assert.equal(movingFast(-450, 900, 16, 3, 100), true, 'upwards too');
+  // Wheel scrolling: 100 px in a 16 ms frame is about 7 viewports a second; 40 px about 2.8.
+  assert.equal(movingFast(100, 900, 16, 3, 100), true);
+  assert.equal(movingFast(40, 900, 16, 3, 100), false);
+  assert.equal(movingFast(0, 900, 16, 3, 100), false, 'still');
+  // A scrubber click after stillness jumps far in one frame: not movement.
+  assert.equal(movingFast(500000, 900, 2000, 3, 100), false);
+  assert.equal(movingFast(500000, 900, 100, 3, 100), false, 'the settle time has passed');
+  // The first frame ever (no previous one) and an unmeasured viewport are not movement.
+  assert.equal(movingFast(1000, 900, Infinity, 3, 100), false);
+  assert.equal(movingFast(1000, 0, 16, 3, 100), false);
 });
