@@ -77,27 +77,41 @@ export function decodeThumbhash(hash) {
   const cosY = new Float64Array(h * ny);
   for (let y = 0; y < h; y++) for (let c = 0; c < ny; c++) cosY[y * ny + c] = Math.cos((Math.PI / h) * (y + 0.5) * c);
 
-  const rgba = new Uint8ClampedArray(w * h * 4);
-  const sum = (ac, cxLimit, rows, fx, fy, base) => {
+  // Each channel's sum is separable: per row, fold the rows' cosines into one
+  // coefficient per column (rowL[cx] = Σcy ac·2cos), so each pixel needs only
+  // nx products per channel instead of one per coefficient.
+  const plan = (ac, limit, rows) => {
+    const cxs = [];
+    const cys = [];
+    for (let cy = 0; cy < rows; cy++) for (let cx = cy ? 0 : 1; limit(cx, cy); cx++) cxs.push(cx), cys.push(cy);
+    return { ac, cxs, cys, row: new Float64Array(nx) };
+  };
+  const fold = (c, fy) => {
+    c.row.fill(0);
+    for (let j = 0; j < c.ac.length; j++) c.row[c.cxs[j]] += c.ac[j] * fy[c.cys[j]] * 2;
+  };
+  const at = (c, fx, base) => {
     let v = base;
-    let j = 0;
-    for (let cy = 0; cy < rows; cy++) {
-      const f = fy[cy] * 2;
-      for (let cx = cy ? 0 : 1; cxLimit(cx, cy); cx++, j++) v += ac[j] * fx[cx] * f;
-    }
+    for (let cx = 0; cx < nx; cx++) v += c.row[cx] * fx[cx];
     return v;
   };
-  const lTri = (cx, cy) => cx * hd.ly < hd.lx * (hd.ly - cy);
-  const tri3 = (cx, cy) => cx < 3 - cy;
-  const tri5 = (cx, cy) => cx < 5 - cy;
+  const L = plan(lAc, (cx, cy) => cx * hd.ly < hd.lx * (hd.ly - cy), hd.ly);
+  const P = plan(pAc, (cx, cy) => cx < 3 - cy, 3);
+  const Q = plan(qAc, (cx, cy) => cx < 3 - cy, 3);
+  const A = aAc ? plan(aAc, (cx, cy) => cx < 5 - cy, 5) : null;
+  const rgba = new Uint8ClampedArray(w * h * 4);
   for (let y = 0, i = 0; y < h; y++) {
     const fy = cosY.subarray(y * ny, y * ny + ny);
+    fold(L, fy);
+    fold(P, fy);
+    fold(Q, fy);
+    if (A) fold(A, fy);
     for (let x = 0; x < w; x++, i += 4) {
       const fx = cosX.subarray(x * nx, x * nx + nx);
-      const l = sum(lAc, lTri, hd.ly, fx, fy, hd.lDc);
-      const p = sum(pAc, tri3, 3, fx, fy, hd.pDc);
-      const q = sum(qAc, tri3, 3, fx, fy, hd.qDc);
-      const a = aAc ? sum(aAc, tri5, 5, fx, fy, aDc) : aDc;
+      const l = at(L, fx, hd.lDc);
+      const p = at(P, fx, hd.pDc);
+      const q = at(Q, fx, hd.qDc);
+      const a = A ? at(A, fx, aDc) : aDc;
       const b = l - (2 / 3) * p;
       const r = (3 * l - b + q) / 2;
       const g = r - q;
