@@ -32,13 +32,14 @@ const SETTLE_MS = 100;
 const LOAD_MARGIN = 0.5;
 
 // A tile's fixed part, built once and cloned for each photo: cloning copies
-// the link, the image and the check button with its icon natively, far
-// cheaper than creating them one by one.
+// the link, the image and the check button natively, far cheaper than
+// creating them one by one. The check mark is drawn by CSS rather than an SVG
+// icon: two elements fewer to style and lay out per tile.
 let template = null;
 function tileTemplate() {
   return (template ||= h('a.tile',
     h('img', { alt: '', decoding: 'async', draggable: 'false' }),
-    h('button.tile-check', { type: 'button', tabindex: '-1', 'aria-label': 'Select', 'aria-pressed': 'false' }, icon('check', 16))));
+    h('button.tile-check', { type: 'button', tabindex: '-1', 'aria-label': 'Select', 'aria-pressed': 'false' })));
 }
 
 /** A short description of an asset for `alt` and labels. */
