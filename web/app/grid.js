@@ -170,6 +170,11 @@ export function createGrid(opts) {
     // Layout is read once, before any change to the DOM (no forced reflows).
     const scrollTop = scroller.scrollTop;
     const view = viewHeight || (viewHeight = scroller.clientHeight || window.innerHeight);
+    const now = performance.now();
+    const moved = scrollTop - lastTop;
+    const fast = movingFast(moved, view, now - lastRender, FAST, SETTLE_MS);
+    lastTop = scrollTop;
+    lastRender = now;
     const top = scrollTop - view * OVERSCAN;
     const bottom = scrollTop + view * (1 + OVERSCAN);
     const [first, last] = model.sectionsIn(top, bottom);
@@ -199,7 +204,10 @@ export function createGrid(opts) {
     }
     // What is on screen now, and as much of the overscan as fits this frame.
     const missing = wanted.filter((w) => !rendered.has(w.key));
-    const builds = pickBuilds(missing, scrollTop, scrollTop + view, BUILD_BUDGET);
+    // A frame that jumps (the scrubber) already builds a whole new screen:
+    // the overscan around it waits for the next frame.
+    const budget = Math.abs(moved) > view ? 0 : BUILD_BUDGET;
+    const builds = pickBuilds(missing, scrollTop, scrollTop + view, budget);
     for (const i of builds) rendered.set(missing[i].key, missing[i].make());
     if (builds.length < missing.length) schedule();
     let prev = null;
@@ -213,7 +221,7 @@ export function createGrid(opts) {
       prev = node;
     }
     updateScrubberThumb(scrollTop);
-    loadThumbnails(wanted, scrollTop, view);
+    loadThumbnails(wanted, scrollTop, view, fast);
     if (!exhausted && scrollTop + view * 2 > model.height) fetchMore();
   }
 
@@ -222,14 +230,9 @@ export function createGrid(opts) {
    * moving fast (see FAST and movingFast); then it waits until it has been
    * still for SETTLE_MS.
    */
-  function loadThumbnails(wanted, scrollTop, view) {
-    const now = performance.now();
-    const elapsed = now - lastRender;
-    const moved = scrollTop - lastTop;
-    lastTop = scrollTop;
-    lastRender = now;
+  function loadThumbnails(wanted, scrollTop, view, fast) {
     if (unloaded.size === 0) return;
-    if (movingFast(moved, view, elapsed, FAST, SETTLE_MS)) {
+    if (fast) {
       clearTimeout(settle);
       settle = setTimeout(() => {
         settle = 0;
