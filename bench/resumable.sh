@@ -10,6 +10,8 @@
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib.sh
+source "$repo/bench/lib.sh"
 work=${BENCH_WORK:-/tmp/keepsake-bench-resumable}
 size_mb=${SIZE_MB:-1024}
 piece=$((32 * 1024 * 1024))
@@ -21,15 +23,7 @@ echo "==> release build" >&2
 bin=$repo/target/release/keepsake
 
 data=$work/data
-printf 'bench-password\n' | "$bin" user create --admin --email bench@example.com --password-stdin --data-dir "$data" >/dev/null 2>&1
-key=$("$bin" api-key create --email bench@example.com --name bench --data-dir "$data" 2>/dev/null)
-"$bin" serve --data-dir "$data" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 200); do grep -q "running at" "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
-url=$(sed -n 's/^Keepsake is running at //p' "$work/serve.out" | head -1)
-rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }   # kB
-now() { date +%s.%N; }
+start_keepsake "$data"
 
 # Two different files, so the second upload is not a duplicate of the first.
 echo "==> making two ${size_mb} MB files" >&2

@@ -11,6 +11,8 @@
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib.sh
+source "$repo/bench/lib.sh"
 work=${BENCH_WORK:-/tmp/keepsake-bench}
 corpus=${CORPUS_DIR:-$work/corpus}
 mkdir -p "$work"
@@ -33,17 +35,9 @@ rm -rf "$data" "$work/cp-copy" "$work/immich-config" "$work/big"
 mkdir -p "$data" "$work/big"
 
 echo "==> starting keepsake" >&2
-printf 'bench-password\n' | "$bin" user create --admin --email bench@example.com --password-stdin --data-dir "$data" >/dev/null 2>&1
-key=$("$bin" api-key create --email bench@example.com --name bench --data-dir "$data" 2>/dev/null)
-"$bin" serve --data-dir "$data" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 200); do grep -q "running at" "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
-url=$(sed -n 's/^Keepsake is running at //p' "$work/serve.out" | head -1)
-rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }   # kB
+start_keepsake "$data"
 idle_rss=$(rss VmRSS)
 
-now() { date +%s.%N; }
 echo "==> cp -r (the disk's limit)" >&2
 sync; t0=$(now); cp -r "$corpus" "$work/cp-copy"; t1=$(now); sync; t2=$(now)
 rm -rf "$work/cp-copy"; sync

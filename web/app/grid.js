@@ -234,9 +234,10 @@ export function createGrid(opts) {
     if (unloaded.size === 0) return;
     if (fast) {
       clearTimeout(settle);
+      // The render this schedules comes SETTLE_MS after this one at the
+      // earliest, which movingFast counts as still.
       settle = setTimeout(() => {
         settle = 0;
-        lastRender = 0;
         schedule();
       }, SETTLE_MS);
       return;
