@@ -161,6 +161,7 @@ if (tracePath) {
       ...(process.env.BENCH_TRACE_JS === '1' ? ['disabled-by-default-v8.cpu_profiler'] : [])],
   });
 }
+const requestsBeforeJumps = thumbnailRequests;
 const jumps = await page.evaluate(async () => {
   const s = document.querySelector('.grid-scroll');
   const frame = () => new Promise((r) => requestAnimationFrame(r));
@@ -187,6 +188,9 @@ const jumps = await page.evaluate(async () => {
   return scrolled;
 });
 Object.assign(results, jumps);
+// The jumps move too fast to be worth any thumbnail (each would be gone two
+// frames later).
+results.jumpThumbnailRequests = thumbnailRequests - requestsBeforeJumps;
 if (tracePath) {
   await browser.stopTracing();
   results.jumpTrace = mainThreadTasks(JSON.parse(fs.readFileSync(tracePath, 'utf8')).traceEvents, 'jumps');

@@ -8,7 +8,7 @@
 
 import { h, icon, iconButton, toast, mount } from './dom.js';
 import { media } from './api.js';
-import { TimelineModel, monthKey, pickBuilds, movingFast, MONTH_HEADER } from './timeline-model.js';
+import { TimelineModel, monthKey, pickBuilds, Motion, MONTH_HEADER } from './timeline-model.js';
 import { monthLabel, dayLabel, dateTime, duration } from './format.js';
 import { thumbhashUrl } from './thumbhash.js';
 
@@ -69,8 +69,7 @@ export function createGrid(opts) {
   let ready = false;
   let viewHeight = 0; // the scroller's height, kept by the ResizeObserver
   const unloaded = new Set(); // rows in the DOM whose thumbnails have not been requested
-  let lastTop = 0;
-  let lastRender = 0;
+  const motion = new Motion(FAST, SETTLE_MS);
   let settle = 0;
 
   const canvas = h('div.grid-canvas', { role: 'list', 'aria-label': opts.label || 'Photos' });
@@ -171,10 +170,8 @@ export function createGrid(opts) {
     const scrollTop = scroller.scrollTop;
     const view = viewHeight || (viewHeight = scroller.clientHeight || window.innerHeight);
     const now = performance.now();
-    const moved = scrollTop - lastTop;
-    const fast = movingFast(moved, view, now - lastRender, FAST, SETTLE_MS);
-    lastTop = scrollTop;
-    lastRender = now;
+    const hold = motion.frame(scrollTop, view, now);
+    const moved = motion.moved;
     const top = scrollTop - view * OVERSCAN;
     const bottom = scrollTop + view * (1 + OVERSCAN);
     const [first, last] = model.sectionsIn(top, bottom);
@@ -221,25 +218,23 @@ export function createGrid(opts) {
       prev = node;
     }
     updateScrubberThumb(scrollTop);
-    loadThumbnails(wanted, scrollTop, view, fast);
+    loadThumbnails(wanted, scrollTop, view, hold, now);
     if (!exhausted && scrollTop + view * 2 > model.height) fetchMore();
   }
 
   /**
    * Requests the thumbnails of rows near the screen, unless the grid is
-   * moving fast (see FAST and movingFast); then it waits until it has been
-   * still for SETTLE_MS.
+   * moving fast or has not yet been still for SETTLE_MS after (see Motion);
+   * then a render comes when that wait ends.
    */
-  function loadThumbnails(wanted, scrollTop, view, fast) {
+  function loadThumbnails(wanted, scrollTop, view, hold, now) {
     if (unloaded.size === 0) return;
-    if (fast) {
+    if (hold) {
       clearTimeout(settle);
-      // The render this schedules comes SETTLE_MS after this one at the
-      // earliest, which movingFast counts as still.
       settle = setTimeout(() => {
         settle = 0;
         schedule();
-      }, SETTLE_MS);
+      }, motion.waitLeft(now) + 1);
       return;
     }
     const from = scrollTop - view * LOAD_MARGIN;

@@ -208,6 +208,42 @@ export function movingFast(moved, view, elapsed, limit, settleMs) {
 }
 
 /**
+ * The grid's movement from frame to frame, and whether its thumbnails should
+ * wait: while it moves fast (movingFast) and until it has been still for
+ * `settleMs` after. The still frames of a scrubber drag (between its steps)
+ * and a render asked for by a month that arrived mid-fling are not a stop:
+ * loading on them would request a screenful of thumbnails at every step.
+ */
+export class Motion {
+  constructor(limit, settleMs) {
+    this.limit = limit;
+    this.settleMs = settleMs;
+    this.top = 0;
+    this.at = -Infinity; // the last frame's time
+    this.fastAt = -Infinity; // the last fast frame's time
+    this.moved = 0; // pixels since the last frame
+  }
+
+  /** Notes a frame at `now` (ms) with the grid scrolled to `top`; returns whether thumbnails wait. */
+  frame(top, view, now) {
+    this.moved = top - this.top;
+    if (movingFast(this.moved, view, now - this.at, this.limit, this.settleMs)) this.fastAt = now;
+    this.top = top;
+    this.at = now;
+    return this.holding(now);
+  }
+
+  holding(now) {
+    return now - this.fastAt < this.settleMs;
+  }
+
+  /** How long after `now` the wait ends (0 when not waiting). */
+  waitLeft(now) {
+    return Math.max(0, this.fastAt + this.settleMs - now);
+  }
+}
+
+/**
  * The column of month sections. Sections: { key, count, assets|null, top,
  * height, layout|null } (layout: see layoutOf). All positions are in pixels
  * from the column's top.

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TimelineModel, assetsFromColumns, assetFromResponse, groupByMonth, layoutMonth, estimateHeight,
-  lastAtOrBefore, pickBuilds, movingFast, MONTH_HEADER, DAY_HEADER, LAYOUTS_KEPT,
+  lastAtOrBefore, pickBuilds, movingFast, Motion, MONTH_HEADER, DAY_HEADER, LAYOUTS_KEPT,
 } from '../../../web/app/timeline-model.js';
 
 function columns(dates, ratio = 1.5) {
@@ -208,4 +208,25 @@ test('thumbnails wait while the grid moves faster than the limit, not after a si
   // The first frame ever (no previous one) and an unmeasured viewport are not movement.
   assert.equal(movingFast(1000, 900, Infinity, 3, 100), false);
   assert.equal(movingFast(1000, 0, 16, 3, 100), false);
+});
+
+test('thumbnails keep waiting through the still frames of a scrubber drag and load once it has been still', () => {
+  const m = new Motion(3, 100);
+  const view = 900;
+  // A click on the scrubber after stillness: its photos load at once.
+  assert.equal(m.frame(40000, view, 5000), false);
+  assert.equal(m.moved, 40000);
+  // A drag: a jump every other frame. The frames between (moved 0) still wait.
+  assert.equal(m.frame(80000, view, 5016), true);
+  assert.equal(m.frame(80000, view, 5032), true, 'a still frame right after a jump');
+  assert.equal(m.frame(120000, view, 5048), true);
+  assert.equal(m.waitLeft(5048), 100);
+  assert.equal(m.frame(120000, view, 5120), true, 'still, but only for 72 ms');
+  assert.equal(m.waitLeft(5120), 28);
+  // Still for the settle time: load.
+  assert.equal(m.frame(120000, view, 5148), false);
+  assert.equal(m.waitLeft(5148), 0);
+  // Slow wheel scrolling never waits.
+  assert.equal(m.frame(120030, view, 5300), false);
+  assert.equal(m.frame(120060, view, 5316), false);
 });
