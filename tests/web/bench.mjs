@@ -11,6 +11,8 @@
 //     it, plus the longest gap between animation frames as a second opinion;
 //   - how many thumbnails the fling requested, and how long after it the
 //     thumbnails on screen have all loaded;
+//   - the same long tasks while scrolling at reading speed (thumbnails load
+//     all along), and the share of the tiles on screen showing their photo;
 //   - the page's JS heap (after a forced GC) and DOM size after scrolling;
 //   - the size of the app's JavaScript, raw and gzipped.
 //
@@ -195,6 +197,53 @@ if (tracePath) {
   await browser.stopTracing();
   results.jumpTrace = mainThreadTasks(JSON.parse(fs.readFileSync(tracePath, 'utf8')).traceEvents, 'jumps');
 }
+
+// Reading speed: 22 px a frame (about 1.5 screens a second at 60 frames a
+// second, under the grid's limit of 3) for 20 s, from a third of the way down:
+// someone scrolling through their photos with a wheel or a finger. Unlike the
+// fling, thumbnails load all along, so their requests, decoding and painting
+// happen while the page scrolls. Every 30th frame samples how many of the
+// tiles on screen show their thumbnail (the rest show the thumbhash).
+const requestsBeforeBrowse = thumbnailRequests;
+const browse = await page.evaluate(async () => {
+  const s = document.querySelector('.grid-scroll');
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  s.scrollTop = s.scrollHeight * 0.3;
+  for (let i = 0; i < 120; i++) await frame();
+  const before = window.__long.length;
+  const t0 = performance.now();
+  let last = t0;
+  let maxGap = 0;
+  let frames = 0;
+  let shown = 0;
+  let seen = 0;
+  while (performance.now() - t0 < 20000) {
+    s.scrollTop += 22;
+    await frame();
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+    if (++frames % 30 === 0) {
+      for (const img of document.querySelectorAll('.grid-canvas .tile img')) {
+        const r = img.getBoundingClientRect();
+        if (r.bottom <= 0 || r.top >= innerHeight) continue;
+        seen++;
+        if (img.getAttribute('src') && img.complete && img.naturalWidth > 0) shown++;
+      }
+    }
+  }
+  const long = window.__long.slice(before);
+  return {
+    browseFrames: frames,
+    browseScreens: +((frames * 22) / s.clientHeight).toFixed(1),
+    browseLongTasks: long.length,
+    browseLongestTaskMs: Math.round(Math.max(0, ...long.map((t) => t.duration))),
+    browseMaxFrameGapMs: Math.round(maxGap),
+    browseThumbnailsShownPct: seen ? Math.round((shown / seen) * 100) : null,
+  };
+});
+Object.assign(results, browse);
+results.browseThumbnailRequests = thumbnailRequests - requestsBeforeBrowse;
 
 const cdp = await context.newCDPSession(page);
 await cdp.send('HeapProfiler.collectGarbage');
