@@ -18,6 +18,9 @@
 //
 //   node tests/web/bench.mjs http://127.0.0.1:2283 admin@example.com 'password' [OUT_DIR]
 //
+// The page is 1440x900 unless BENCH_VIEWPORT says otherwise (e.g. 375x812: a
+// phone, with touch and a device scale of 2).
+//
 // With BENCH_TRACE=FILE it also records a Chromium trace of the jumps (open it
 // in DevTools' Performance panel) and reports `jumpTrace`: the main thread's
 // tasks by CPU time, which is what the app controls, whereas the long-task
@@ -54,7 +57,10 @@ const browser = await chromium.launch({
     '--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup',
     `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${new URL(url).hostname}`],
 });
-const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+// BENCH_VIEWPORT=375x812 measures a phone-sized page (touch, device scale 2).
+const [vw, vh] = (process.env.BENCH_VIEWPORT || '1440x900').split('x').map(Number);
+const phone = vw < 600;
+const context = await browser.newContext({ viewport: { width: vw, height: vh }, ...(phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) });
 const login = await context.request.post(url + '/api/auth/login', { data: { email, password } });
 if (!login.ok()) throw new Error('login failed: ' + (await login.text()));
 const page = await context.newPage();
