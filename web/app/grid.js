@@ -24,9 +24,9 @@ const BUILD_BUDGET = 16;
 // frames: requesting them all would send the server hundreds of requests a
 // second for photos already gone, and keep the browser's network and image
 // decoders busy on the same cores as the page. Their thumbhash shows instead,
-// and the photos load as soon as the grid slows down or stops.
+// and the photos load once the grid has moved slower for SETTLE_MS.
 const FAST = 3;
-// How long the grid must be still after fast movement before loading starts.
+// How long the grid must go without fast movement before loading starts.
 const SETTLE_MS = 100;
 // Thumbnails load this far (in viewports) above and below the screen.
 const LOAD_MARGIN = 0.5;
