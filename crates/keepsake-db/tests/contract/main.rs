@@ -340,6 +340,35 @@ on_each_engine!(jobs_are_leased_retried_fenced_and_paused, |db| {
     assert_eq!(db.queue_counts().await.unwrap()[0].completed, 1);
 });
 
+on_each_engine!(pruning_forgets_finished_jobs_before_the_cutoff_only, |db| {
+    let queues = vec!["q".to_string()];
+    for key in ["a", "b", "c"] {
+        db.enqueue(&NewJob::new("q", "k", "{}").unique(key))
+            .await
+            .unwrap();
+    }
+    let done = db.claim_job(&queues, "w", 60_000).await.unwrap().unwrap();
+    assert!(db.complete_job(done.id, "w").await.unwrap());
+    let failed = db.claim_job(&queues, "w", 60_000).await.unwrap().unwrap();
+    db.fail_job(failed.id, "w", "corrupt file", None)
+        .await
+        .unwrap();
+    // The third stays queued.
+    assert_eq!(
+        db.prune_done_jobs(0).await.unwrap(),
+        0,
+        "finished after the cutoff"
+    );
+    let later = keepsake_db::now_ms() + 1_000;
+    assert_eq!(db.prune_done_jobs(later).await.unwrap(), 1);
+    assert!(db.job(done.id).await.unwrap().is_none());
+    assert!(
+        db.job(failed.id).await.unwrap().is_some(),
+        "failed jobs stay visible"
+    );
+    assert_eq!(db.queue_counts().await.unwrap()[0].waiting, 1);
+});
+
 on_each_engine!(
     albums_list_by_ownership_and_report_duplicates_per_asset,
     |db| {
