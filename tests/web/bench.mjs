@@ -69,6 +69,12 @@ await page.addInitScript(() => {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__long.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
+  // Shared by the phases below (each runs in the page on its own).
+  window.__frame = () => new Promise((r) => requestAnimationFrame(r));
+  window.__imagesOnScreen = () => [...document.querySelectorAll('.grid-canvas .tile img')].filter((i) => {
+    const r = i.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight;
+  });
   // The first tiles, when they enter the DOM and when the frame that shows
   // them is painted (a task posted from requestAnimationFrame runs after it).
   new MutationObserver((_, observer) => {
@@ -118,7 +124,7 @@ if (outDir) {
 const requestsBeforeFling = thumbnailRequests;
 const scroll = await page.evaluate(async () => {
   const s = document.querySelector('.grid-scroll');
-  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  const frame = window.__frame;
   window.__long = [];
   let maxGap = 0;
   let last = performance.now();
@@ -148,11 +154,7 @@ const scroll = await page.evaluate(async () => {
   // How long after the fling stopped the photos on screen had all loaded
   // (downloads queued for photos scrolled past delay them). An image not yet
   // requested has no src (and counts as complete), so both are checked.
-  const onScreen = () => [...document.querySelectorAll('.grid-canvas .tile img')].filter((i) => {
-    const r = i.getBoundingClientRect();
-    return r.bottom > 0 && r.top < innerHeight;
-  });
-  while (performance.now() - flingEnd < 60000 && !onScreen().every((i) => i.getAttribute('src') && i.complete)) await frame();
+  while (performance.now() - flingEnd < 60000 && !window.__imagesOnScreen().every((i) => i.getAttribute('src') && i.complete)) await frame();
   scrolled.thumbnailsShownMs = Math.round(performance.now() - flingEnd);
   return scrolled;
 });
@@ -172,7 +174,7 @@ if (tracePath) {
 const requestsBeforeJumps = thumbnailRequests;
 const jumps = await page.evaluate(async () => {
   const s = document.querySelector('.grid-scroll');
-  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  const frame = window.__frame;
   const scrolled = {};
   // Scrubber-style jumps: 50 random positions.
   const beforeJumps = window.__long.length;
@@ -213,7 +215,7 @@ if (tracePath) {
 const requestsBeforeBrowse = thumbnailRequests;
 const browse = await page.evaluate(async () => {
   const s = document.querySelector('.grid-scroll');
-  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  const frame = window.__frame;
   s.scrollTop = s.scrollHeight * 0.3;
   for (let i = 0; i < 120; i++) await frame();
   const before = window.__long.length;
@@ -230,9 +232,7 @@ const browse = await page.evaluate(async () => {
     maxGap = Math.max(maxGap, now - last);
     last = now;
     if (++frames % 30 === 0) {
-      for (const img of document.querySelectorAll('.grid-canvas .tile img')) {
-        const r = img.getBoundingClientRect();
-        if (r.bottom <= 0 || r.top >= innerHeight) continue;
+      for (const img of window.__imagesOnScreen()) {
         seen++;
         if (img.getAttribute('src') && img.complete && img.naturalWidth > 0) shown++;
       }

@@ -224,7 +224,7 @@ export function createGrid(opts) {
 
   /**
    * Requests the thumbnails of rows near the screen, unless the grid is
-   * moving fast or has not yet been still for SETTLE_MS after (see Motion);
+   * moving fast or SETTLE_MS have not yet passed since it did (see Motion);
    * then a render comes when that wait ends.
    */
   function loadThumbnails(wanted, scrollTop, view, hold, now) {

@@ -209,8 +209,8 @@ export function movingFast(moved, view, elapsed, limit, settleMs) {
 
 /**
  * The grid's movement from frame to frame, and whether its thumbnails should
- * wait: while it moves fast (movingFast) and until it has been still for
- * `settleMs` after. The still frames of a scrubber drag (between its steps)
+ * wait: while it moves fast (movingFast) and until `settleMs` have passed
+ * without fast movement. The still frames of a scrubber drag (between its steps)
  * and a render asked for by a month that arrived mid-fling are not a stop:
  * loading on them would request a screenful of thumbnails at every step.
  */
