@@ -29,6 +29,9 @@ const size = fs.statSync(file).size;
 // What the relay saw of each upload piece, and where it cut.
 const pieces = [];
 let cut = null;
+// The offset the server last announced (`Upload-Offset` in any of its
+// answers, the creation's included), whether or not the browser got it.
+let serverOffset = null;
 
 /** Watches one direction of a connection for request heads and bodies. */
 function relayRequests(client, server) {
@@ -75,7 +78,7 @@ function relayRequests(client, server) {
       cutAt = -1;
       if (method === 'PATCH' && target.startsWith('/api/upload/')) {
         const offset = Number((/\r\nupload-offset:\s*(\d+)/i.exec(text) || [])[1]);
-        pieces.push({ offset, length });
+        pieces.push({ offset, length, serverSaid: serverOffset });
         if (!cut && pieces.length === 1) cutAt = Math.floor(length * 0.4);
       }
       chunk = rest;
@@ -86,7 +89,15 @@ function relayRequests(client, server) {
 const relay = net.createServer((client) => {
   const server = net.connect(Number(upstream.port), upstream.hostname);
   relayRequests(client, server);
-  server.on('data', (d) => client.cutting || client.write(d));
+  // The last bytes of the previous chunk are searched again, for a header
+  // split between two chunks.
+  let tail = '';
+  server.on('data', (d) => {
+    const text = tail + d.toString('latin1');
+    for (const m of text.matchAll(/\r\nupload-offset:\s*(\d+)\r\n/gi)) serverOffset = Number(m[1]);
+    tail = text.slice(-64);
+    if (!client.cutting) client.write(d);
+  });
   server.on('end', () => client.cutting || client.end());
   server.on('error', () => client.destroy());
   client.on('error', () => server.destroy());
@@ -121,16 +132,18 @@ try {
   if (!cut) problems.push('the relay never cut a request');
   if (pieces.length < 2) problems.push('no piece was sent after the cut');
   if (pieces.length && pieces[0].length !== size) problems.push('the first piece was not the whole file');
-  // The piece that completed the file must start past zero, at or before
-  // where the relay cut: only what the server lacked was sent again. (It is
-  // exactly the cut when the server had taken every byte before the browser
-  // came back; on a loaded machine a newer request can take over before the
-  // old one has read them all, and the server then says it has fewer.)
-  // Chromium may also resend the cut request by itself, from offset 0, on a
-  // fresh connection; the server answers that with 409 and its offset.
+  // The piece that completed the file must start where the server last said
+  // its bytes end, at or before where the relay cut: only what the server
+  // lacked was sent again. (It is exactly the cut when the server had taken
+  // every byte before the browser came back; on a loaded machine a newer
+  // request can take over before the old one has read them all, or the server
+  // can answer the cut request before reading any of it, and it then says it
+  // has fewer, down to none.) Chromium may also resend the cut request by
+  // itself, from offset 0, on a fresh connection; the server answers that
+  // with 409 and its offset.
   const lastPiece = pieces[pieces.length - 1];
-  if (cut && lastPiece && !(lastPiece.offset > 0 && lastPiece.offset <= cut.afterBytes && lastPiece.length === size - lastPiece.offset)) {
-    problems.push(`the completing piece was sent from ${lastPiece.offset} (${lastPiece.length} bytes); the relay cut after ${cut.afterBytes}`);
+  if (cut && lastPiece && !(lastPiece.offset === lastPiece.serverSaid && lastPiece.offset <= cut.afterBytes && lastPiece.length === size - lastPiece.offset)) {
+    problems.push(`the completing piece was sent from ${lastPiece.offset} (${lastPiece.length} bytes), where the server had last said ${lastPiece.serverSaid}; the relay cut after ${cut.afterBytes}`);
   }
   if (!summary.checksumMatches) problems.push(`the stored file's checksum ${asset.checksum} is not the file's ${want}`);
   if (problems.length) {
